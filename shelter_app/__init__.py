@@ -1,0 +1,106 @@
+"""Shelter operations app."""
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+from flask import Flask, request, url_for
+from flask_login import current_user
+
+from .config import build_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app; config overrides the environment-derived defaults."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=os.environ.get("SHELTER_INSTANCE_PATH") or str(ROOT / "instance"),
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.update(build_config(app.instance_path))
+    if config:
+        app.config.update(config)
+    if os.environ.get("TRUST_PROXY"):
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+
+    register_extensions(app)
+    register_blueprints(app)
+    from .errors import register_errors
+    from .security import register_security
+
+    register_errors(app)
+    register_security(app)
+    register_template_helpers(app)
+    from .cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from .extensions import babel, csrf, db, htmx, login_manager, migrate
+
+    db.init_app(app)
+    from .db import render_item
+
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
+                     compare_type=True, render_item=render_item)
+    csrf.init_app(app)
+    htmx.init_app(app)
+    login_manager.init_app(app)
+    login_manager.session_protection = None  # the server-side session is the protection
+    babel.init_app(app, locale_selector=_select_locale, timezone_selector=lambda: "Europe/Warsaw")
+    from . import models  # noqa: F401  (every model registered on the metadata)
+    from .auth import access  # noqa: F401  (session loader)
+
+
+def _select_locale() -> str:
+    if current_user and current_user.is_authenticated:
+        return current_user.locale
+    from flask import current_app
+
+    return request.accept_languages.best_match(list(current_app.config["LANGUAGES"])) or "pl"
+
+
+def register_blueprints(app: Flask) -> None:
+    from .auth.routes import admin_bp, bp as auth_bp
+    from .main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from flask_babel import format_datetime, get_locale
+
+    from .nav import nav_for
+
+    static_hashes: dict[str, str] = {}
+
+    def static_url(filename: str) -> str:
+        """A static file's URL versioned by its content, so a release is picked up at once."""
+        digest = static_hashes.get(filename)
+        if digest is None or app.debug:
+            path = Path(app.static_folder) / filename
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            static_hashes[filename] = digest
+        return url_for("static", filename=filename, v=digest)
+
+    @app.context_processor
+    def inject():
+        role = current_user.role if current_user and current_user.is_authenticated else None
+        return {
+            "static_url": static_url,
+            "nav_items": nav_for(role),
+            "current_locale": str(get_locale() or "pl"),
+        }
+
+    app.jinja_env.filters["local_dt"] = lambda v, fmt="short": format_datetime(v, fmt) if v else ""

@@ -1,0 +1,42 @@
+"""Forms for sign-in and user administration."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+ROLE_CHOICES = [
+    ("night", _l("Night staff")),
+    ("trainer", _l("Social skills trainer")),
+    ("manager", _l("Manager")),
+    ("casemanager", _l("Case manager (partner organisation)")),
+    ("admin", _l("Administrator")),
+]
+
+
+class LoginForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter your username.")), Length(max=80)],
+                           render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"})
+    password = PasswordField(_l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=200)],
+                             render_kw={"autocomplete": "current-password"})
+
+
+class NewUserForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter a username.")), Length(max=40)],
+                           render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
+    display_name = StringField(_l("Name shown to colleagues"), validators=[Optional(), Length(max=80)])
+    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
+    organisation = StringField(_l("Organisation (case managers)"), validators=[Optional(), Length(max=120)])
+    locale = SelectField(_l("Language"), choices=[("pl", "Polski"), ("en", "English")])
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password.")), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("New password"), validators=[DataRequired(_l("Enter a password.")), Length(max=200)],
+                             render_kw={"autocomplete": "new-password"})
+
+
+class ActiveForm(FlaskForm):
+    active = BooleanField(_l("Account active"))

@@ -1,0 +1,99 @@
+"""Users, their server-side sessions and failed login attempts."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+
+
+class Role(str, enum.Enum):
+    MANAGER = "manager"
+    TRAINER = "trainer"
+    NIGHT = "night"
+    CASEMANAGER = "casemanager"
+    ADMIN = "admin"
+
+
+ROLE_VALUES = tuple(r.value for r in Role)
+STAFF_ROLES = (Role.MANAGER.value, Role.TRAINER.value, Role.NIGHT.value)
+
+
+class User(db.Model):
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(
+            "role IN ('manager', 'trainer', 'night', 'casemanager', 'admin')", name="role_known"
+        ),
+        CheckConstraint("locale IN ('pl', 'en')", name="locale_known"),
+        CheckConstraint("length(username) BETWEEN 2 AND 40", name="username_length"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Stored lower-case so that "Night" and "night" are one account.
+    username: Mapped[str] = mapped_column(String(40), unique=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    locale: Mapped[str] = mapped_column(String(5), default="pl")
+    organisation: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+    sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", passive_deletes=True)
+
+    # Set by the session loader: the server-side session this request belongs to.
+    session_token = None  # type: str | None
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login
+        return self.active
+
+    @property
+    def is_authenticated(self) -> bool:  # Flask-Login
+        return True
+
+    @property
+    def is_anonymous(self) -> bool:  # Flask-Login
+        return False
+
+    def get_id(self) -> str | None:
+        """The session token, not the user id: ending the session row ends the login."""
+        return self.session_token
+
+    def has_role(self, *roles: str) -> bool:
+        return self.role in roles
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+
+class UserSession(db.Model):
+    __tablename__ = "user_sessions"
+    __table_args__ = (Index("ix_user_sessions_user_open", "user_id", "ended_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # sha256 of the token in the cookie; a copy of the table does not let anyone in.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    ended_at: Mapped[datetime | None]
+    end_reason: Mapped[str | None] = mapped_column(String(20))
+
+    user: Mapped[User] = relationship(back_populates="sessions")
+
+
+class LoginFailure(db.Model):
+    """One row per failed attempt: inserts never lose a count across workers."""
+
+    __tablename__ = "login_failures"
+    __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime]

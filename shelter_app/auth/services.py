@@ -1,0 +1,207 @@
+"""Accounts, sign-in with throttling, and sessions that end on the server."""
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..audit.services import record
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from .models import ROLE_VALUES, LoginFailure, User, UserSession
+from .passwords import dummy_verify, hash_password, verify_password
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
+MIN_PASSWORD = 10
+MAX_PASSWORD = 200
+
+
+class LoginRefused(DomainError):
+    status = 401
+
+
+class LockedOut(LoginRefused):
+    status = 429
+
+
+def normalise_username(username: str) -> str:
+    return (username or "").strip().lower()
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def validate_username(username: str) -> str:
+    name = normalise_username(username)
+    if not USERNAME_RE.match(name):
+        raise DomainError(
+            _("Use 2–40 characters: lower-case letters, digits, dot, dash or underscore."),
+            field="username",
+        )
+    return name
+
+
+def validate_password(password: str) -> str:
+    if len(password or "") < MIN_PASSWORD:
+        raise DomainError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD), field="password")
+    if len(password) > MAX_PASSWORD:
+        raise DomainError(_("The password may have at most %(n)d characters.", n=MAX_PASSWORD), field="password")
+    return password
+
+
+def validate_role(role: str) -> str:
+    if role not in ROLE_VALUES:
+        raise DomainError(_("Choose one of the listed roles."), field="role")
+    return role
+
+
+def create_user(username: str, password: str, role: str, *, display_name: str = "",
+                organisation: str | None = None, locale: str = "pl", actor=None, at: datetime) -> User:
+    """A new active account; refuses a taken username."""
+    name = validate_username(username)
+    validate_password(password)
+    validate_role(role)
+    display_name = (display_name or "").strip()[:80] or name
+    if locale not in ("pl", "en"):
+        raise DomainError(_("Choose a listed language."), field="locale")
+    if db.session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise DomainError(_("This username is taken."), field="username")
+    user = User(username=name, display_name=display_name, role=role, locale=locale,
+                organisation=(organisation or "").strip()[:120] or None,
+                password_hash=hash_password(password), active=True, created_at=at)
+    db.session.add(user)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise DomainError(_("This username is taken."), field="username") from None
+    record("user.create", actor=actor, at=at, target=user, username=name, role=role)
+    return user
+
+
+def get_user(user_id: int) -> User:
+    user = db.session.get(User, user_id)
+    if user is None:
+        raise NotFound(_("No such user."))
+    return user
+
+
+def set_user_active(user: User, active: bool, *, actor, at: datetime) -> None:
+    """Enable or disable an account; disabling ends its sessions at once."""
+    if actor is not None and actor.id == user.id and not active:
+        raise DomainError(_("You cannot disable your own account."), field="active")
+    user.active = active
+    if not active:
+        end_all_sessions(user, reason="disabled", at=at)
+    record("user.enable" if active else "user.disable", actor=actor, at=at, target=user)
+
+
+def reset_password(user: User, password: str, *, actor, at: datetime) -> None:
+    """Set a new password and end the user's sessions."""
+    validate_password(password)
+    user.password_hash = hash_password(password)
+    end_all_sessions(user, reason="password", at=at)
+    record("user.password_reset", actor=actor, at=at, target=user)
+
+
+def set_locale(user: User, locale: str, *, at: datetime) -> None:
+    if locale not in ("pl", "en"):
+        raise DomainError(_("Choose a listed language."), field="locale")
+    user.locale = locale
+
+
+def _recent_failures(username: str, at: datetime, window: timedelta) -> tuple[int, datetime | None]:
+    row = db.session.execute(
+        select(func.count(LoginFailure.id), func.max(LoginFailure.at)).where(
+            LoginFailure.username == username, LoginFailure.at > at - window
+        )
+    ).one()
+    return row[0], row[1]
+
+
+def authenticate(username: str, password: str, *, at: datetime, max_failures: int,
+                 lockout: timedelta) -> User:
+    """The user for these credentials, or LoginRefused; locks a username after max_failures.
+
+    The same answers come for unknown usernames, so the form does not tell who exists.
+    """
+    name = normalise_username(username)[:80]
+    if not name or not password:
+        raise LoginRefused(_("Enter your username and password."),
+                           field="username" if not name else "password")
+    count, last = _recent_failures(name, at, lockout)
+    if count >= max_failures:
+        raise LockedOut(_("Too many failed attempts. Sign-in for this username is paused for %(m)d minutes.",
+                          m=int(lockout.total_seconds() // 60)))
+    user = db.session.scalar(select(User).where(User.username == name))
+    if user is None:
+        dummy_verify(password)
+        ok = False
+    else:
+        ok = verify_password(user.password_hash, password) and user.active
+    if not ok:
+        db.session.add(LoginFailure(username=name, at=at))
+        record("auth.login_failed", actor=None, at=at, username=name)
+        raise LoginRefused(_("Wrong username or password."))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    return user
+
+
+def start_session(user: User, *, at: datetime) -> str:
+    """Open a server-side session for user and return its token for the cookie."""
+    token = secrets.token_urlsafe(32)
+    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id,
+                               created_at=at, last_seen_at=at))
+    user.session_token = token
+    record("auth.login", actor=user, at=at, target=user)
+    return token
+
+
+def load_session(token: str, *, at: datetime, idle: timedelta) -> User | None:
+    """The user of an open, recent session with this token, or None (ending an idle one)."""
+    if not token:
+        return None
+    row = db.session.execute(
+        select(UserSession, User).join(User).where(UserSession.token_hash == _token_hash(token))
+    ).first()
+    if row is None:
+        return None
+    sess, user = row
+    if sess.ended_at is not None or not user.active:
+        return None
+    if at - sess.last_seen_at > idle:
+        sess.ended_at = at
+        sess.end_reason = "idle"
+        return None
+    # Writing last_seen on every request would serialise a busy night on one row.
+    if at - sess.last_seen_at > timedelta(seconds=30):
+        sess.last_seen_at = at
+    user.session_token = token
+    return user
+
+
+def end_session(token: str, *, reason: str, at: datetime) -> None:
+    """End the session with this token (logout)."""
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))
+        .values(ended_at=at, end_reason=reason)
+    )
+
+
+def end_all_sessions(user: User, *, reason: str, at: datetime) -> None:
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=at, end_reason=reason)
+    )
+
+
+def list_users() -> list[User]:
+    return list(db.session.scalars(select(User).order_by(User.role, User.username)))

@@ -1,0 +1,66 @@
+"""Configuration read from the environment, with safe defaults for a single machine."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+
+def database_url(instance_path: str) -> str:
+    """The SQLAlchemy URL: DATABASE_URL (postgres:// accepted) or a SQLite file in the instance folder."""
+    url = os.environ.get("DATABASE_URL", "").strip()
+    if not url:
+        return "sqlite:///" + str(Path(instance_path) / "shelter.db")
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+def secret_key(instance_path: str) -> str:
+    """SECRET_KEY from the environment, else one generated once into the instance folder."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Created with 0600 so other local users cannot forge sessions.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _int_env(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+def build_config(instance_path: str) -> dict:
+    """The default configuration for an app whose instance folder is instance_path."""
+    return {
+        "SECRET_KEY": secret_key(instance_path),
+        "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        # Secure is decided per request (HTTPS or not) in security.py.
+        "SESSION_COOKIE_NAME": "shelter_session",
+        "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,  # the server-side session bounds the token's life
+        "WTF_CSRF_HEADERS": ["X-CSRFToken"],
+        "SESSION_IDLE_MINUTES": _int_env("SESSION_IDLE_MINUTES", 30),
+        "LOGIN_MAX_FAILURES": 6,
+        "LOGIN_LOCKOUT_MINUTES": 15,
+        "BABEL_DEFAULT_LOCALE": "pl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Warsaw",
+        "LANGUAGES": {"pl": "Polski", "en": "English"},
+        "ARGON2_PARAMS": {},  # argon2-cffi defaults (RFC 9106 low-memory profile)
+        "PREFERRED_URL_SCHEME": os.environ.get("PREFERRED_URL_SCHEME", "http"),
+    }

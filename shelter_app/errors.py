@@ -1,0 +1,91 @@
+"""Domain errors and the error pages."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A refusal a person can act on; status is the HTTP answer, field the input at fault."""
+
+    status = 422
+
+    def __init__(self, message: str, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/") or (
+        request.accept_mimetypes.best == "application/json"
+    )
+
+
+def register_errors(app: Flask) -> None:
+    """Error pages in the layout (or JSON for the API) for 400, 401, 403, 404, 413, 500."""
+    from .web import render
+
+    titles = {
+        400: lambda: _("Bad request"),
+        401: lambda: _("Please sign in"),
+        403: lambda: _("Not allowed"),
+        404: lambda: _("Not found"),
+        405: lambda: _("Not allowed"),
+        413: lambda: _("Too large"),
+        429: lambda: _("Too many requests"),
+        500: lambda: _("Something went wrong"),
+    }
+    messages = {
+        400: lambda: _("The request could not be understood."),
+        401: lambda: _("Your session has ended. Please sign in again."),
+        403: lambda: _("Your role does not give access to this page."),
+        404: lambda: _("There is nothing at this address."),
+        405: lambda: _("This address does not accept that kind of request."),
+        413: lambda: _("What was sent is too large."),
+        429: lambda: _("Too many requests. Wait a moment and try again."),
+        500: lambda: _("The error has been logged. Please try again; if it happens again, tell the manager."),
+    }
+
+    def page(status: int, message: str | None = None):
+        title = titles.get(status, titles[500])()
+        message = message or messages.get(status, messages[500])()
+        if _wants_json():
+            return jsonify({"error": title, "message": message}), status
+        return render("errors/error.html", fragment="content", status=status,
+                      title=title, message=message, code=status)
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        return page(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        if exc.code in (301, 302, 303, 307, 308):
+            return exc
+        return page(exc.code or 500)
+
+    @app.errorhandler(DomainError)
+    def domain_error(exc):
+        return page(exc.status, exc.message)
+
+    @app.errorhandler(Exception)
+    def unexpected(exc):
+        app.logger.exception("unhandled error")
+        from .extensions import db
+        db.session.rollback()
+        return page(500)

@@ -1,0 +1,3 @@
+"""Imports every model so that the metadata (and Alembic) knows all tables."""
+from .audit.models import AuditEvent  # noqa: F401
+from .auth.models import LoginFailure, User, UserSession  # noqa: F401

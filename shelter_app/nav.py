@@ -1,0 +1,35 @@
+"""The navigation of each role: only what that role may use."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+
+
+@dataclass(frozen=True)
+class NavItem:
+    endpoint: str
+    label: object
+    icon: str
+    roles: tuple[str, ...]
+
+
+# Order is the order on screen; the phone's bottom bar shows the first five of a role.
+NAV_ITEMS: list[NavItem] = [
+    NavItem("main.home", _l("Home"), "home", ("manager", "trainer", "night", "casemanager", "admin")),
+    NavItem("admin.users", _l("Users"), "users", ("admin",)),
+    NavItem("main.account", _l("Account"), "account", ("manager", "trainer", "night", "casemanager", "admin")),
+]
+
+
+def nav_for(role: str | None) -> list[dict]:
+    """The navigation entries for role whose views exist in this app."""
+    if not role:
+        return []
+    views = current_app.view_functions
+    return [
+        {"endpoint": item.endpoint, "url": url_for(item.endpoint), "label": item.label, "icon": item.icon}
+        for item in NAV_ITEMS
+        if role in item.roles and item.endpoint in views
+    ]
