@@ -62,6 +62,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def _select_locale() -> str:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return "pl"
     if current_user and current_user.is_authenticated:
         return current_user.locale
     from flask import current_app
@@ -94,11 +98,14 @@ def register_template_helpers(app: Flask) -> None:
             static_hashes[filename] = digest
         return url_for("static", filename=filename, v=digest)
 
+    app.jinja_env.globals["static_url"] = static_url
+    # Macros as a global, so a block rendered alone (htmx fragment) can use them too.
+    app.jinja_env.globals["m"] = app.jinja_env.get_template("_macros.html").module
+
     @app.context_processor
     def inject():
         role = current_user.role if current_user and current_user.is_authenticated else None
         return {
-            "static_url": static_url,
             "nav_items": nav_for(role),
             "current_locale": str(get_locale() or "pl"),
         }

@@ -4,14 +4,15 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 ROLE_CHOICES = [
-    ("night", _l("Night staff")),
-    ("trainer", _l("Social skills trainer")),
-    ("manager", _l("Manager")),
-    ("casemanager", _l("Case manager (partner organisation)")),
-    ("admin", _l("Administrator")),
+    SelectChoice("night", _l("Night staff")),
+    SelectChoice("trainer", _l("Social skills trainer")),
+    SelectChoice("manager", _l("Manager")),
+    SelectChoice("casemanager", _l("Case manager (partner organisation)")),
+    SelectChoice("admin", _l("Administrator")),
 ]
 
 
@@ -28,7 +29,7 @@ class NewUserForm(FlaskForm):
     display_name = StringField(_l("Name shown to colleagues"), validators=[Optional(), Length(max=80)])
     role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
     organisation = StringField(_l("Organisation (case managers)"), validators=[Optional(), Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[("pl", "Polski"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=[SelectChoice("pl", "Polski"), SelectChoice("en", "English")])
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password.")), Length(max=200)],
                              render_kw={"autocomplete": "new-password"})
 

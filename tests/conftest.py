@@ -1,0 +1,185 @@
+"""Fixtures: one migrated database per run (SQLite file, or DATABASE_URL), emptied after each test."""
+from __future__ import annotations
+
+import contextvars
+import os
+import re
+from datetime import timedelta
+from itertools import count
+
+import pytest
+from sqlalchemy import text
+
+from shelter_app import create_app, timeutil
+from shelter_app.config import database_url
+from shelter_app.extensions import db
+
+PASSWORD = "correct horse battery"
+_seq = count(1)
+
+
+def _test_database_url(tmp_path_factory) -> str:
+    if os.environ.get("DATABASE_URL"):
+        return database_url("unused")
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
+
+
+def _reset_postgres_schema(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    os.environ["SHELTER_INSTANCE_PATH"] = str(instance)
+    url = _test_database_url(tmp_path_factory)
+    if url.startswith("postgresql"):
+        _reset_postgres_schema(url)
+    app = create_app({
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": url,
+        # Cheap hashes: the suite signs in hundreds of times.
+        "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+    })
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def _empty_database() -> None:
+    """Remove every row, keeping the schema (and the append-only triggers) as migrated."""
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        # The append-only triggers refuse DELETE; lift them for the clean-up only.
+        triggers = db.session.execute(text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+        for name, _sql in triggers:
+            db.session.execute(text(f'DROP TRIGGER "{name}"'))
+        for table in tables:
+            db.session.execute(text(f'DELETE FROM "{table}"'))
+        for _name, sql in triggers:
+            db.session.execute(text(sql))
+    db.session.commit()
+
+
+@pytest.fixture(autouse=True)
+def _db_session(app):
+    with app.app_context():
+        yield
+        db.session.rollback()
+        db.session.remove()
+        _empty_database()
+    timeutil.offset = timedelta(0)
+
+
+@pytest.fixture
+def travel():
+    """Move the app's clock forward: travel(minutes=31)."""
+
+    def move(**delta):
+        timeutil.offset += timedelta(**delta)
+
+    return move
+
+
+@pytest.fixture
+def make_user(app):
+    """Factory: make_user(role="night", username=..., password=..., active=True)."""
+    from shelter_app.auth.services import create_user
+
+    def make(role: str = "night", *, username: str | None = None, password: str = PASSWORD,
+             active: bool = True, **kw):
+        user = create_user(username or f"{role}{next(_seq)}", password, role, at=timeutil.utcnow(), **kw)
+        user.active = active
+        db.session.commit()
+        return user
+
+    return make
+
+
+CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
+
+
+class Client:
+    """The Flask test client plus the CSRF token of the last page, as a browser would have it."""
+
+    def __init__(self, app):
+        self.app = app
+        self.raw = app.test_client()
+        self.csrf: str | None = None
+
+    def _isolated(self, call, *args, **kw):
+        """Run one request in its own app context, as a real server would."""
+        db.session.commit()  # what the test set up is visible, and it holds no lock
+        response = contextvars.Context().run(call, *args, **kw)
+        db.session.expire_all()  # the test then reads what the request wrote
+        return response
+
+    def _remember(self, response):
+        if response.mimetype == "text/html":
+            found = CSRF_RE.search(response.get_data(as_text=True))
+            if found:
+                self.csrf = found.group(1)
+        return response
+
+    def get(self, url, *, htmx=False, **kw):
+        headers = kw.pop("headers", {})
+        if htmx:
+            headers["HX-Request"] = "true"
+        return self._remember(self._isolated(self.raw.get, url, headers=headers, **kw))
+
+    def post(self, url, data=None, *, htmx=False, csrf=True, **kw):
+        headers = kw.pop("headers", {})
+        if csrf and self.csrf is None:
+            self.get("/login")
+        if htmx:
+            headers["HX-Request"] = "true"
+            if csrf:
+                headers["X-CSRFToken"] = self.csrf
+        data = dict(data or {})
+        if csrf and not htmx and "json" not in kw:
+            data.setdefault("csrf_token", self.csrf)
+        return self._remember(self._isolated(self.raw.post, url, data=data, headers=headers, **kw))
+
+    def request(self, method, url, **kw):
+        return self._remember(self._isolated(self.raw.open, url, method=method, **kw))
+
+    def login(self, username: str, password: str = PASSWORD):
+        self.csrf = None
+        response = self.post("/login", {"username": username, "password": password})
+        if response.status_code == 303:
+            self.get(response.headers["Location"])
+        return response
+
+
+@pytest.fixture
+def client(app):
+    return Client(app)
+
+
+@pytest.fixture
+def login_as(app, make_user):
+    """A client signed in as a new user of role: login_as("manager")."""
+
+    def sign_in(role: str, **kw) -> Client:
+        user = make_user(role, **kw)
+        c = Client(app)
+        response = c.login(user.username)
+        assert response.status_code == 303, response.get_data(as_text=True)
+        c.user = user
+        return c
+
+    return sign_in

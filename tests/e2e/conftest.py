@@ -1,0 +1,98 @@
+"""Browser tests: Playwright driving Debian's Chromium against a live server of the test app."""
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+    "--disable-sync", "--no-first-run", "--disable-quic",
+]
+PHONE = {"width": 390, "height": 844}
+TABLET = {"width": 820, "height": 1180}
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def live_server(app):
+    """The test app served on a free loopback port, in a thread."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        if os.environ.get("CI"):
+            pytest.fail("Chromium is missing in CI: .ci/run installs the chromium package")
+        pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield instance
+        instance.close()
+
+
+def _context(browser, live_server, viewport, **kw):
+    return browser.new_context(viewport=viewport, base_url=live_server, has_touch=True,
+                               is_mobile=viewport is PHONE, **kw)
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Factory: new_page("phone" | "tablet", locale="en") -> a page in its own browser context."""
+    contexts = []
+
+    def make(kind: str = "phone", **kw):
+        ctx = _context(browser, live_server, PHONE if kind == "phone" else TABLET, **kw)
+        contexts.append(ctx)
+        return ctx.new_page()
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+@pytest.fixture
+def phone(new_page):
+    return new_page("phone")
+
+
+@pytest.fixture
+def tablet(new_page):
+    return new_page("tablet")
+
+
+def sign_in(page, username: str, password: str):
+    """Fill the login form as a person would."""
+    page.goto("/login")
+    page.get_by_label("Username").or_(page.get_by_label("Nazwa użytkownika")).fill(username)
+    page.locator("#password").fill(password)
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+
+
+def screenshot(page, name: str) -> None:
+    """Write a screenshot for a reviewer to look at (not committed)."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def assert_no_horizontal_scroll(page) -> None:
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"page scrolls sideways by {overflow}px"
