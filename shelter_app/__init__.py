@@ -38,6 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_errors(app)
     register_security(app)
     register_template_helpers(app)
+    register_request_hooks(app)
     from .cli import register_cli
 
     register_cli(app)
@@ -76,10 +77,22 @@ def _select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from .auth.routes import admin_bp, bp as auth_bp
     from .main import bp as main_bp
+    from .residents.routes import bp as residents_bp
+    from .shelters.routes import bp as board_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(board_bp)
+    app.register_blueprint(residents_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+
+
+def register_request_hooks(app: Flask) -> None:
+    from .db import write_intent
+
+    @app.before_request
+    def _transaction_kind():
+        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
 
 def register_template_helpers(app: Flask) -> None:

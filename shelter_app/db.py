@@ -1,6 +1,7 @@
 """Declarative base with a constraint naming convention and UTC-aware datetimes."""
 from __future__ import annotations
 
+import contextvars
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, MetaData, event
@@ -48,17 +49,35 @@ class Base(DeclarativeBase):
     )
 
 
+# False while serving a GET/HEAD: SQLite then opens a read transaction instead of taking the write lock.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Foreign keys, WAL and a busy timeout on every SQLite connection."""
     module = type(dbapi_connection).__module__
     if not module.startswith("sqlite3"):
         return
+    # We emit BEGIN ourselves (below); pysqlite's own transaction handling would defer it.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(conn):
+    """On SQLite a writing transaction takes the write lock at once (BEGIN IMMEDIATE).
+
+    A deferred transaction that reads and then writes fails at once with "database is locked"
+    when another writer committed in between; taking the lock first makes concurrent writers
+    queue behind busy_timeout instead, so the second of two check-ins sees the first.
+    """
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")
 
 
 def render_item(type_, obj, autogen_context):

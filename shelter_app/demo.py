@@ -1,7 +1,7 @@
 """Demo data for `shelter-app demo` and `seed-demo`: idempotent."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -9,6 +9,7 @@ from .auth.models import User
 from .auth.passwords import hash_password
 from .auth.services import create_user, validate_password
 from .extensions import db
+from .shelters.models import Shelter
 
 DEMO_USERS = [
     ("manager", "manager", "Kierownik (demo)", None),
@@ -29,4 +30,74 @@ def seed_demo(password: str, *, at: datetime) -> list[tuple[str, str]]:
         else:
             user.password_hash = hash_password(password)
             user.active = True
+    if db.session.scalar(select(Shelter.id).limit(1)) is None:
+        _seed_shelters(at)
     return [(u, r) for u, r, _n, _o in DEMO_USERS]
+
+
+# (room, kind, group, [(bed label, category), ...])
+DEMO_SHELTERS = [
+    ("Przystań", "Dom Północ", "ul. Przykładowa 1, 00-001 Warszawa (demo)", [
+        ("1", "regular", "women", [("A", "woman"), ("B", "woman"), ("C", "woman"), ("D", "woman")]),
+        ("2", "regular", "women", [("A", "woman"), ("B", "woman"), ("C", "woman")]),
+        ("3", "regular", "families", [("A", "family"), ("B", "family"), ("C", "child_cot"), ("D", "child_cot")]),
+        ("4", "regular", "men", [("A", "man"), ("B", "man"), ("C", "man")]),
+        ("5", "regular", "men", [("A", "man"), ("B", "man")]),
+        ("Izolatka", "isolation", None, []),
+    ]),
+    ("Latarnia", "Dom Południe", "ul. Testowa 2, 00-002 Warszawa (demo)", [
+        ("A", "regular", "women", [("1", "woman"), ("2", "woman"), ("3", "woman"), ("4", "woman")]),
+        ("B", "regular", "women", [("1", "woman"), ("2", "woman"), ("3", "woman")]),
+        ("C", "regular", "families", [("1", "family"), ("2", "family"), ("3", "child_cot")]),
+        ("D", "regular", "men", [("1", "man"), ("2", "man"), ("3", "man")]),
+    ]),
+]
+
+DEMO_RESIDENTS = [
+    ("Ania", "female", "Ukrainian, Russian", "", "gluten", "sexual"),
+    ("Mira", "female", "Romanian", "halal", "", "labour"),
+    ("Lena", "female", "Vietnamese", "", "peanuts", "labour"),
+    ("Sol", "female", "Spanish, English", "vegetarian", "", "sexual"),
+    ("Iva", "female", "Bulgarian", "", "", "begging"),
+    ("Nadia", "female", "Ukrainian", "", "penicillin", "sexual"),
+    ("Tomek", "male", "Polish", "", "", "labour"),
+    ("Emil", "male", "Romanian, Hungarian", "", "", "criminality"),
+    ("Dan", "male", "Moldovan, Romanian", "diabetic", "", "labour"),
+    ("Kiri", "female", "Tagalog, English", "", "shellfish", "labour"),
+    ("Asel", "female", "Kyrgyz, Russian", "halal", "", "sexual"),
+    ("Oleh", "male", "Ukrainian", "", "", "labour"),
+]
+
+
+def _seed_shelters(at: datetime) -> None:
+    """Two shelters, about 30 beds, a dozen residents: a board that looks like a real night."""
+    from .residents import services as residents
+    from .shelters import services as shelters
+
+    beds_by_shelter = []
+    for code_name, name, address, rooms in DEMO_SHELTERS:
+        shelter = shelters.create_shelter(code_name, name, address, actor=None, at=at)
+        beds = []
+        for room_name, kind, group, bed_specs in rooms:
+            room = shelters.create_room(shelter, room_name, kind, group, actor=None, at=at)
+            for label, category in bed_specs:
+                beds.append(shelters.create_bed(room, label, category, actor=None, at=at))
+        beds_by_shelter.append((shelter, beds))
+
+    first_shelter, first_beds = beds_by_shelter[0]
+    second_shelter, second_beds = beds_by_shelter[1]
+    women = [b for b in first_beds if b.category == "woman"] + [b for b in second_beds if b.category == "woman"]
+    men = [b for b in first_beds if b.category == "man"] + [b for b in second_beds if b.category == "man"]
+    for i, (alias, sex, languages, diet, allergies, form) in enumerate(DEMO_RESIDENTS):
+        resident = residents.create_resident(residents.ResidentInput(
+            alias=alias, sex=sex, languages=languages, interpreter_needed="Polish" not in languages,
+            dietary_needs=diet, allergies=allergies, exploitation_forms=(form,)), actor=None, at=at)
+        bed = (women if sex == "female" else men).pop(0)
+        residents.check_in(bed, resident, actor=None, at=at - timedelta(days=3 + 5 * i), now=at)
+        if alias == "Nadia":
+            isolation_room = next(r for r in first_shelter.rooms if r.is_isolation)
+            residents.isolate(resident, isolation_room, "health", "", at + timedelta(days=2),
+                              actor=None, at=at - timedelta(hours=20), now=at)
+    free_family = next(b for b in first_beds if b.category == "family")
+    shelters.place_hold(free_family, at + timedelta(hours=5), "", actor=None, at=at)
+    shelters.set_out_of_service(men[-1], "Broken frame", at + timedelta(days=2), actor=None, at=at)

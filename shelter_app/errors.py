@@ -89,3 +89,24 @@ def register_errors(app: Flask) -> None:
         from .extensions import db
         db.session.rollback()
         return page(500)
+
+
+def flush_or_conflict(messages: dict[str, str]) -> None:
+    """Flush; a constraint the database refuses becomes a Conflict with the matching message.
+
+    messages maps a fragment of the database's error (constraint or index name, or SQLite's
+    "table.column") to the sentence a person should read.
+    """
+    from sqlalchemy.exc import IntegrityError
+
+    from .extensions import db
+
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        detail = str(exc.orig)
+        for fragment, message in messages.items():
+            if fragment in detail:
+                raise Conflict(message) from None
+        raise

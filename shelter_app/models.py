@@ -1,3 +1,5 @@
 """Imports every model so that the metadata (and Alembic) knows all tables."""
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import LoginFailure, User, UserSession  # noqa: F401
+from .residents.models import Isolation, Resident, Stay  # noqa: F401
+from .shelters.models import Bed, Hold, Room, Shelter  # noqa: F401

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, url_for
+from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
 
@@ -13,11 +13,16 @@ class NavItem:
     label: object
     icon: str
     roles: tuple[str, ...]
+    also: tuple[str, ...] = ()  # other endpoints under this entry (it shows as current there)
 
 
 # Order is the order on screen; the phone's bottom bar shows the first five of a role.
 NAV_ITEMS: list[NavItem] = [
-    NavItem("main.home", _l("Home"), "home", ("manager", "trainer", "night", "casemanager", "admin")),
+    NavItem("main.home", _l("Home"), "home", ("manager", "trainer", "casemanager", "admin")),
+    NavItem("board.index", _l("Beds"), "bed", ("manager", "trainer", "night"), ("board.show", "board.bed")),
+    NavItem("residents.index", _l("Residents"), "resident", ("manager", "trainer", "night"),
+            ("residents.show", "residents.new", "residents.edit")),
+    NavItem("board.shelters", _l("Shelters"), "shelter", ("manager",), ("board.shelter_setup",)),
     NavItem("admin.users", _l("Users"), "users", ("admin",)),
     NavItem("main.account", _l("Account"), "account", ("manager", "trainer", "night", "casemanager", "admin")),
 ]
@@ -29,7 +34,8 @@ def nav_for(role: str | None) -> list[dict]:
         return []
     views = current_app.view_functions
     return [
-        {"endpoint": item.endpoint, "url": url_for(item.endpoint), "label": item.label, "icon": item.icon}
+        {"endpoint": item.endpoint, "url": url_for(item.endpoint), "label": item.label, "icon": item.icon,
+         "current": request.endpoint == item.endpoint or request.endpoint in item.also}
         for item in NAV_ITEMS
         if role in item.roles and item.endpoint in views
     ]

@@ -160,8 +160,9 @@ class Client:
     def login(self, username: str, password: str = PASSWORD):
         self.csrf = None
         response = self.post("/login", {"username": username, "password": password})
-        if response.status_code == 303:
-            self.get(response.headers["Location"])
+        page, hops = response, 0
+        while page.status_code in (302, 303) and hops < 3:
+            page, hops = self.get(page.headers["Location"]), hops + 1
         return response
 
 

@@ -45,7 +45,8 @@ def test_pages_have_no_inline_script_or_style(login_as):
     import re
 
     for role in ("admin", "night"):
-        html = login_as(role).get("/").get_data(as_text=True)
+        c = login_as(role)
+        html = c.get("/").get_data(as_text=True) + c.get("/board").get_data(as_text=True)
         assert not re.search(r"<script(?![^>]*\bsrc=)", html)
         assert "<style" not in html and " style=" not in html
 
@@ -129,8 +130,8 @@ def test_language_follows_the_user_and_defaults_to_polish(login_as, client):
     en = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert '<html lang="en">' in en.get_data(as_text=True)
     c = login_as("night", locale="pl")
-    assert '<html lang="pl">' in c.get("/").get_data(as_text=True)
+    assert '<html lang="pl">' in c.get("/account").get_data(as_text=True)
     assert c.post("/account", {"locale": "en"}).status_code == 303
-    assert '<html lang="en">' in c.get("/").get_data(as_text=True)
+    assert '<html lang="en">' in c.get("/account").get_data(as_text=True)
     bad = c.post("/account", {"locale": "xx"})
     assert bad.status_code == 422 and 'id="locale-error"' in bad.get_data(as_text=True)

@@ -6,6 +6,7 @@ from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
+from sqlalchemy.exc import OperationalError
 
 from ..extensions import db, htmx, login_manager
 from ..timeutil import utcnow
@@ -20,8 +21,15 @@ def _load_user(token: str):
         token, at=utcnow(), idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     )
     if db.session.dirty or db.session.new:
-        # last_seen or an idle end: saved at once, whatever the view does afterwards.
-        db.session.commit()
+        # last_seen or an idle end: saved at once, whatever the view does afterwards. Best effort:
+        # if another writer holds the database, the next request records it instead.
+        try:
+            db.session.commit()
+        except OperationalError:
+            db.session.rollback()
+            if user is not None:
+                user = db.session.get(type(user), user.id)
+                user.session_token = token
     return user
 
 

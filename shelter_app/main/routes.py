@@ -1,7 +1,7 @@
 """Home per role, the account page, and /healthz."""
 from __future__ import annotations
 
-from flask import flash, jsonify, request
+from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
@@ -28,6 +28,9 @@ def healthz():
 @bp.get("/")
 @login_required
 def home():
+    if current_user.role == "night":
+        # The bed board is what night staff open the app for.
+        return redirect(url_for("board.index"))
     return render(f"home/{current_user.role}.html", fragment="content", title=_("Home"))
 
 

@@ -55,10 +55,10 @@ def test_duplicate_username_is_refused(login_as, make_user):
 def test_disabling_a_user_ends_their_session_at_once(login_as, app):
     night = login_as("night")
     admin = login_as("admin", locale="en")
-    assert night.get("/").status_code == 200
+    assert night.get("/account").status_code == 200
     response = admin.post(f"/admin/users/{night.user.id}", {"action": "active", "a-active": ""})
     assert response.status_code == 303
-    assert night.get("/").status_code == 303  # back to the login page
+    assert night.get("/account").status_code == 303  # back to the login page
     assert Client(app).login(night.user.username).status_code == 401
 
 
@@ -77,7 +77,7 @@ def test_password_reset_ends_sessions_and_sets_new_password(login_as, app):
     assert short.status_code == 422 and 'id="p-password-error"' in short.get_data(as_text=True)
     ok = admin.post(f"/admin/users/{night.user.id}", {"action": "password", "p-password": "a new long password"})
     assert ok.status_code == 303
-    assert night.get("/").status_code == 303
+    assert night.get("/account").status_code == 303
     assert Client(app).login(night.user.username, PASSWORD).status_code == 401
     assert Client(app).login(night.user.username, "a new long password").status_code == 303
 

@@ -17,7 +17,7 @@ def test_login_page_renders_with_labelled_fields(client):
 
 
 def test_each_role_signs_in_and_lands_on_its_home(app, make_user):
-    headings = {"manager": "Shelter management", "trainer": "Today", "night": "Night shift",
+    headings = {"manager": "Shelter management", "trainer": "Today", "night": "Beds",
                 "casemanager": "Bed availability", "admin": "Administration"}
     for role, heading in headings.items():
         user = make_user(role, locale="en")
@@ -26,6 +26,9 @@ def test_each_role_signs_in_and_lands_on_its_home(app, make_user):
         assert response.status_code == 303
         assert response.headers["Location"] == "/"
         home = c.get("/")
+        if role == "night":  # night staff open the app for the bed board
+            assert home.status_code == 302 and home.headers["Location"] == "/board"
+            home = c.get("/board")
         assert home.status_code == 200
         assert f"<h1>{heading}</h1>" in home.get_data(as_text=True)
 
@@ -116,23 +119,23 @@ def test_logout_ends_the_session_on_the_server_and_replay_fails(login_as):
     # the cookie from before logout, replayed by someone who copied it
     replay = Client(c.app)
     replay.raw.set_cookie("shelter_session", cookie)
-    assert replay.get("/").status_code == 303
-    assert replay.get("/", htmx=True).status_code == 401
+    assert replay.get("/account").status_code == 303
+    assert replay.get("/account", htmx=True).status_code == 401
     assert replay.get("/api/none", headers={"Accept": "application/json"}).status_code in (401, 404)
 
 
 def test_idle_timeout_ends_the_session(login_as, travel):
     c = login_as("night")
     travel(minutes=20)
-    assert c.get("/").status_code == 200  # activity keeps it open
+    assert c.get("/account").status_code == 200  # activity keeps it open
     travel(minutes=29)
-    assert c.get("/").status_code == 200
+    assert c.get("/account").status_code == 200
     travel(minutes=31)
-    response = c.get("/")
+    response = c.get("/account")
     assert response.status_code == 303 and response.headers["Location"].startswith("/login")
     assert db.session.scalar(select(UserSession.end_reason)) == "idle"
     # and it stays ended even if the clock were turned back
-    assert c.get("/", htmx=True).status_code == 401
+    assert c.get("/account", htmx=True).status_code == 401
 
 
 def test_csrf_is_required_for_login_and_logout(login_as, client):
@@ -140,7 +143,7 @@ def test_csrf_is_required_for_login_and_logout(login_as, client):
     assert response.status_code == 400
     c = login_as("night")
     assert c.post("/logout", csrf=False).status_code == 400
-    assert c.get("/").status_code == 200  # still signed in
+    assert c.get("/account").status_code == 200  # still signed in
 
 
 def test_htmx_post_with_csrf_header_is_accepted(login_as):
