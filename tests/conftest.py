@@ -184,3 +184,60 @@ def login_as(app, make_user):
         return c
 
     return sign_in
+
+
+@pytest.fixture
+def make_shelter(app):
+    """Factory: make_shelter(beds=4, isolation_rooms=1, category="woman", beds_per_room=4) -> Shelter."""
+    from shelter_app.shelters import services as shelters
+
+    def make(*, beds: int = 4, isolation_rooms: int = 1, category: str = "woman", beds_per_room: int = 4,
+             code_name: str | None = None, name: str | None = None, address: str = "Secret street 1"):
+        n = next(_seq)
+        at = timeutil.utcnow()
+        shelter = shelters.create_shelter(code_name or f"Code-{n}", name or f"House {n}", address, actor=None, at=at)
+        room = None
+        for i in range(beds):
+            if i % beds_per_room == 0:
+                room = shelters.create_room(shelter, f"R{i // beds_per_room + 1}", "regular", None, actor=None, at=at)
+            shelters.create_bed(room, f"B{i % beds_per_room + 1}", category, actor=None, at=at)
+        for i in range(isolation_rooms):
+            shelters.create_room(shelter, f"Iso{i + 1}", "isolation", None, actor=None, at=at)
+        db.session.commit()
+        return shelter
+
+    return make
+
+
+@pytest.fixture
+def make_resident(app):
+    """Factory: make_resident(alias="Ala", **fields) -> Resident."""
+    from shelter_app.residents import services as residents
+
+    def make(alias: str | None = None, **kw):
+        kw.setdefault("sex", "female")
+        resident = residents.create_resident(
+            residents.ResidentInput(alias=alias or f"Alias{next(_seq)}", **kw), actor=None, at=timeutil.utcnow())
+        db.session.commit()
+        return resident
+
+    return make
+
+
+def beds_of(shelter):
+    """The shelter's beds, in board order."""
+    from sqlalchemy import select
+
+    from shelter_app.shelters.models import Bed, Room
+
+    return list(db.session.scalars(
+        select(Bed).join(Room).where(Room.shelter_id == shelter.id).order_by(Room.name, Bed.label)))
+
+
+def rooms_of(shelter, kind="isolation"):
+    from sqlalchemy import select
+
+    from shelter_app.shelters.models import Room
+
+    return list(db.session.scalars(
+        select(Room).where(Room.shelter_id == shelter.id, Room.kind == kind).order_by(Room.name)))

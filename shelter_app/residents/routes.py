@@ -79,8 +79,11 @@ def new():
 def show(resident_id: int):
     resident = services.get_resident(resident_id)
     page = services.resident_page(resident, actor=current_user, at=utcnow())
-    db.session.commit()  # the audited read
-    return render("residents/show.html", fragment="content", page=page, resident=resident, title=resident.alias)
+    response = render("residents/show.html", fragment="content", page=page, resident=resident, title=resident.alias)
+    # Committed after rendering (a commit expires every loaded row), and before anything is sent:
+    # no resident page leaves the server without its read in the audit log.
+    db.session.commit()
+    return response
 
 
 @bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])

@@ -48,9 +48,9 @@ class CheckInForm(FlaskForm):
     resident_id = SelectField(_l("Resident"), coerce=optional_int, validate_choice=False)
     new_alias = StringField(_l("Or a new arrival: alias"), validators=[Optional(), Length(max=60)])
     new_sex = SelectField(_l("Sex"), choices=[SelectChoice("female", _l("Female")), SelectChoice("male", _l("Male")),
-                                              SelectChoice("other", _l("Other"))])
+                                              SelectChoice("other", _l("Other"))], default="female")
     new_age_band = SelectField(_l("Age"), choices=[SelectChoice("adult", _l("Adult")),
-                                                   SelectChoice("child", _l("Child"))])
+                                                   SelectChoice("child", _l("Child"))], default="adult")
     new_birth_year = IntegerField(_l("Year of birth (child)"), validators=[Optional()])
     at = LocalDateTimeField(_l("Arrived at (leave empty for now)"), validators=[Optional()])
 

@@ -58,7 +58,7 @@ def show(shelter_id: int):
 
 # --- a bed's panel -----------------------------------------------------------------------
 
-def _panel_context(bed, **forms):
+def _panel_context(bed, refusal: str | None = None, **forms):
     """What the panel of bed shows, with fresh forms except those passed in (carrying errors)."""
     now = utcnow()
     shelter = bed.room.shelter
@@ -66,7 +66,8 @@ def _panel_context(bed, **forms):
     hold = services.active_hold(bed, now)
     isolation = residents.open_isolation_of(stay.resident) if stay else None
     ctx = {"bed": bed, "stay": stay, "hold": hold, "isolation": isolation,
-           "state": services.bed_state(bed, stay, hold, now), "title": _("Bed %(label)s", label=bed.label)}
+           "state": services.bed_state(bed, stay, hold, now), "title": _("Bed %(label)s", label=bed.label),
+           "refusal": refusal}
     if stay is None:
         check_in = forms.get("check_in") or CheckInForm(prefix="ci")
         check_in.resident_id.choices = [SelectChoice("", _("— choose —"))] + [
@@ -104,12 +105,13 @@ def bed(bed_id: int):
     return render("board/bed.html", fragment="panel", **_panel_context(services.get_bed(bed_id)))
 
 
-def _attach_error(form, exc: DomainError) -> None:
+def _attach_error(form, exc: DomainError) -> bool:
+    """Put the message at the field it concerns; False if it concerns no field of form."""
     field = getattr(form, exc.field, None) if exc.field else None
     if field is not None and hasattr(field, "errors"):
         field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
+        return True
+    return False
 
 
 def _act(bed_id: int, form_key: str, form, action):
@@ -120,13 +122,15 @@ def _act(bed_id: int, form_key: str, form, action):
     """
     bed = services.get_bed(bed_id)
     shelter = bed.room.shelter
-    status = 422
+    status, refusal = 422, None
     if form.validate():
         try:
             message = action(bed)
         except DomainError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            if not _attach_error(form, exc):
+                # The bed may have changed under the form (someone else acted): say it at the top.
+                refusal = exc.message
             status = 422 if exc.status == 404 else exc.status
         else:
             db.session.commit()
@@ -135,7 +139,8 @@ def _act(bed_id: int, form_key: str, form, action):
             flash(message, "success")
             return redirect(url_for("board.show", shelter_id=shelter.id) + f"#bed-{bed_id}", code=303)
     bed = services.get_bed(bed_id)
-    response = render("board/bed.html", fragment="panel", status=status, **_panel_context(bed, **{form_key: form}))
+    response = render("board/bed.html", fragment="panel", status=status,
+                      **_panel_context(bed, refusal=refusal, **{form_key: form}))
     if is_fragment_request():
         response.headers["HX-Retarget"] = "#panel"
         response.headers["HX-Reswap"] = "innerHTML"
@@ -309,7 +314,8 @@ def shelters():
                                                   actor=current_user, at=utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                _attach_error(form, exc)
+                if not _attach_error(form, exc):
+                    form.form_errors.append(exc.message)
                 status = exc.status if exc.status != 404 else 422
             else:
                 db.session.commit()
@@ -355,7 +361,8 @@ def shelter_setup(shelter_id: int):
                     message = _("Bed %(label)s added to %(room)s.", label=bed.label, room=room.name)
             except DomainError as exc:
                 db.session.rollback()
-                _attach_error(form, exc)
+                if not _attach_error(form, exc):
+                    form.form_errors.append(exc.message)
                 status = exc.status if exc.status != 404 else 422
             else:
                 db.session.commit()
