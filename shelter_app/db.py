@@ -49,8 +49,9 @@ class Base(DeclarativeBase):
     )
 
 
-# False while serving a GET/HEAD: SQLite then opens a read transaction instead of taking the write lock.
-write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+# True while serving a POST (or other unsafe method): SQLite then takes the write lock at BEGIN.
+# Elsewhere (GET, CLI, tests) a plain BEGIN, so a reader never blocks the writers.
+write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
 @event.listens_for(Engine, "connect")

@@ -83,8 +83,8 @@ def sign_in(page, username: str, password: str):
     page.goto("/login")
     page.get_by_label("Username").or_(page.get_by_label("Nazwa użytkownika")).fill(username)
     page.locator("#password").fill(password)
-    page.locator("form button[type=submit]").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.locator("main form button[type=submit]").click()
 
 
 def screenshot(page, name: str) -> None:
