@@ -27,7 +27,8 @@ LABELS = {"category": CATEGORY_LABELS, "kind": KIND_LABELS, "group": GROUP_LABEL
 
 @bp.app_context_processor
 def _labels():
-    return {"labels": LABELS}
+    # Translated once per page: a lazy string would be translated again for every bed.
+    return {"labels": {group: {k: str(v) for k, v in values.items()} for group, values in LABELS.items()}}
 
 
 # --- the board ---------------------------------------------------------------------------
