@@ -114,7 +114,11 @@ CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken":
 
 
 class Client:
-    """The Flask test client plus the CSRF token of the last page, as a browser would have it."""
+    """The Flask test client plus the CSRF token of the last page, as a browser would have it.
+
+    It asks for English unless told otherwise (tests read English sentences); users' own
+    language setting still wins once signed in.
+    """
 
     def __init__(self, app):
         self.app = app
@@ -136,13 +140,13 @@ class Client:
         return response
 
     def get(self, url, *, htmx=False, **kw):
-        headers = kw.pop("headers", {})
+        headers = {"Accept-Language": "en", **kw.pop("headers", {})}
         if htmx:
             headers["HX-Request"] = "true"
         return self._remember(self._isolated(self.raw.get, url, headers=headers, **kw))
 
     def post(self, url, data=None, *, htmx=False, csrf=True, **kw):
-        headers = kw.pop("headers", {})
+        headers = {"Accept-Language": "en", **kw.pop("headers", {})}
         if csrf and self.csrf is None:
             self.get("/login")
         if htmx:

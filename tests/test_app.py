@@ -126,7 +126,7 @@ def test_audit_log_is_append_only(make_user):
 
 
 def test_language_follows_the_user_and_defaults_to_polish(login_as, client):
-    assert '<html lang="pl">' in client.get("/login").get_data(as_text=True)
+    assert '<html lang="pl">' in client.raw.get("/login").get_data(as_text=True)
     en = client.get("/login", headers={"Accept-Language": "en-GB,en;q=0.9"})
     assert '<html lang="en">' in en.get_data(as_text=True)
     c = login_as("night", locale="pl")
