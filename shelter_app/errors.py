@@ -46,7 +46,9 @@ def register_errors(app: Flask) -> None:
         403: lambda: _("Not allowed"),
         404: lambda: _("Not found"),
         405: lambda: _("Not allowed"),
+        409: lambda: _("Not possible now"),
         413: lambda: _("Too large"),
+        422: lambda: _("Please check the input"),
         429: lambda: _("Too many requests"),
         500: lambda: _("Something went wrong"),
     }
