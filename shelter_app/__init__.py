@@ -76,10 +76,12 @@ def _select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from .auth.routes import admin_bp, bp as auth_bp
     from .main import bp as main_bp
+    from .pwa import bp as pwa_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(pwa_bp)
 
 
 def register_template_helpers(app: Flask) -> None:
