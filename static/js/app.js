@@ -6,7 +6,10 @@
 
   // --- Connection indicator in the header -------------------------------------------------
   var status = document.getElementById("net-status");
-  var unreachable = false; // the network is up but a request to the server just failed
+  var offlinePage = document.getElementById("offline-page");
+  // True when the server could not be reached although the device thinks it is online; also
+  // when this is the offline page, which the service worker shows only for a page that failed.
+  var unreachable = !!offlinePage && location.pathname !== "/offline";
 
   function showNetwork() {
     if (!status) return;
@@ -58,7 +61,6 @@
   });
 
   // --- Offline page: retry when the connection is back -------------------------------------
-  var offlinePage = document.getElementById("offline-page");
   if (offlinePage) {
     var retrying = false;
     var retry = function () {
@@ -78,7 +80,7 @@
         .then(function (response) { if (response.ok) retry(); })
         .catch(function () {});
     };
-    window.setInterval(probe, 20000);
+    window.setInterval(probe, 10000);
     // The outbox (handover notes written offline) lists its unsent items here, once it exists:
     // window.shelterOutbox.unsent() -> Promise of [{label}] .
     var unsent = document.getElementById("outbox-unsent");
