@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-
-import pytest
 
 from shelter_app.pwa import shell
 
@@ -60,26 +57,6 @@ def test_cache_name_is_stable_while_nothing_changes(client):
     first = _cache_name(client.get("/sw.js").get_data(as_text=True))
     second = _cache_name(client.get("/sw.js").get_data(as_text=True))
     assert first == second and len(first) == 16
-
-
-@pytest.fixture
-def static_copy(app, tmp_path, monkeypatch):
-    """The app serves a copy of its static folder that the test may edit; hashes are recomputed."""
-    with app.test_request_context():
-        real_urls = shell.precache_urls()
-    static = tmp_path / "static"
-    shutil.copytree(app.static_folder, static)
-    monkeypatch.setattr(app, "static_folder", str(static))
-    monkeypatch.setattr(app, "debug", True)  # static_url hashes a file again on every call
-    yield static
-    monkeypatch.undo()
-    # static_url remembers the hashes it computed: put back those of the real files.
-    app.debug = True
-    try:
-        with app.test_request_context():
-            assert shell.precache_urls() == real_urls, "the real files' hashes are back for later tests"
-    finally:
-        app.debug = False
 
 
 def test_cache_name_changes_when_a_precached_file_changes(client, static_copy):
