@@ -122,7 +122,12 @@ def persistent_context(browser, live_server, tmp_path):
 
 
 def wait_for_service_worker(page) -> str:
-    """Wait until the service worker controls page; return the name of its shell cache."""
+    """Wait until the service worker is active and controls page; return the name of its shell cache."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        # A page still loading when the first worker activated is not claimed by it; the worker
+        # takes it over on its next load.
+        page.reload()
     # Functions, not expressions: the CSP forbids the eval a string expression would need.
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     return page.evaluate("""async () => {
