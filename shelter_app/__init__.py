@@ -77,6 +77,7 @@ def _select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from .auth.routes import admin_bp, bp as auth_bp
     from .main import bp as main_bp
+    from .pwa import bp as pwa_bp
     from .residents.routes import bp as residents_bp
     from .shelters.routes import bp as board_bp
 
@@ -85,6 +86,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(residents_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(pwa_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextvars
 import os
 import re
+import shutil
 from datetime import timedelta
 from itertools import count
 
@@ -13,6 +14,7 @@ from sqlalchemy import text
 from shelter_app import create_app, timeutil
 from shelter_app.config import database_url
 from shelter_app.extensions import db
+from shelter_app.pwa.shell import precache_urls
 
 PASSWORD = "correct horse battery"
 _seq = count(1)
@@ -188,6 +190,26 @@ def login_as(app, make_user):
         return c
 
     return sign_in
+
+
+@pytest.fixture
+def static_copy(app, tmp_path, monkeypatch):
+    """The app serves a copy of its static folder that the test may edit; hashes are recomputed."""
+    with app.test_request_context():
+        real_urls = precache_urls()
+    static = tmp_path / "static"
+    shutil.copytree(app.static_folder, static)
+    monkeypatch.setattr(app, "static_folder", str(static))
+    monkeypatch.setattr(app, "debug", True)  # static_url hashes a file again on every call
+    yield static
+    monkeypatch.undo()
+    # static_url remembers the hashes it computed: put back those of the real files.
+    app.debug = True
+    try:
+        with app.test_request_context():
+            assert precache_urls() == real_urls, "the real files' hashes are back for later tests"
+    finally:
+        app.debug = False
 
 
 @pytest.fixture

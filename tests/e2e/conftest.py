@@ -96,3 +96,42 @@ def screenshot(page, name: str) -> None:
 def assert_no_horizontal_scroll(page) -> None:
     overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
     assert overflow <= 0, f"page scrolls sideways by {overflow}px"
+
+
+@pytest.fixture
+def persistent_context(browser, live_server, tmp_path):
+    """Factory: persistent_context("phone" | "tablet", locale="en") -> a context with a profile on disk.
+
+    Service workers, the cache storage and Chromium's installability check behave there as
+    in a person's browser.
+    """
+    contexts = []
+
+    def make(kind: str = "phone", **kw):
+        viewport = PHONE if kind == "phone" else TABLET
+        ctx = browser.browser_type.launch_persistent_context(
+            str(tmp_path / f"profile-{len(contexts)}"), executable_path=CHROMIUM, args=CHROMIUM_ARGS,
+            headless=True, viewport=viewport, base_url=live_server, has_touch=True,
+            is_mobile=viewport is PHONE, **kw)
+        contexts.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in contexts:
+        ctx.close()
+
+
+def wait_for_service_worker(page) -> str:
+    """Wait until the service worker is active and controls page; return the name of its shell cache."""
+    page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+    if not page.evaluate("navigator.serviceWorker.controller !== null"):
+        # A page still loading when the first worker activated is not claimed by it; the worker
+        # takes it over on its next load.
+        page.reload()
+    # Functions, not expressions: the CSP forbids the eval a string expression would need.
+    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    return page.evaluate("""async () => {
+        await navigator.serviceWorker.ready;
+        const names = await caches.keys();
+        return names.find((n) => n.startsWith("shelter-shell-")) || null;
+    }""")
