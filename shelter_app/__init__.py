@@ -94,7 +94,15 @@ def register_request_hooks(app: Flask) -> None:
 
     @app.before_request
     def _transaction_kind():
-        write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        # Every request, GET included: a page may read and then write (the audit of a resident
+        # page, a session's last-seen time), and on SQLite a read transaction that then writes
+        # fails at once if another request wrote in between.
+        write_intent.set(True)
+
+    @app.teardown_request
+    def _transaction_kind_done(exc=None):
+        # The thread may serve other work next (a test, a CLI command): no write lock by default.
+        write_intent.set(False)
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -49,8 +49,8 @@ class Base(DeclarativeBase):
     )
 
 
-# True while serving a POST (or other unsafe method): SQLite then takes the write lock at BEGIN.
-# Elsewhere (GET, CLI, tests) a plain BEGIN, so a reader never blocks the writers.
+# True while serving a request: SQLite then takes the write lock at BEGIN, so requests queue
+# (busy_timeout) instead of failing. Elsewhere (CLI, tests' own reads) a plain BEGIN.
 write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=False)
 
 
@@ -71,11 +71,12 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
-    """On SQLite a writing transaction takes the write lock at once (BEGIN IMMEDIATE).
+    """On SQLite a request's transaction takes the write lock at once (BEGIN IMMEDIATE).
 
     A deferred transaction that reads and then writes fails at once with "database is locked"
-    when another writer committed in between; taking the lock first makes concurrent writers
-    queue behind busy_timeout instead, so the second of two check-ins sees the first.
+    when another writer committed in between; taking the lock first makes concurrent requests
+    queue behind busy_timeout instead, so the second of two check-ins sees the first. Readers
+    outside requests never block them (WAL). PostgreSQL is unaffected.
     """
     if conn.dialect.name == "sqlite":
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write_intent.get() else "BEGIN")

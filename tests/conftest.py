@@ -104,6 +104,7 @@ def make_user(app):
 
     def make(role: str = "night", *, username: str | None = None, password: str = PASSWORD,
              active: bool = True, **kw):
+        db.session.commit()  # start from a fresh snapshot: a live server may have written meanwhile
         user = create_user(username or f"{role}{next(_seq)}", password, role, at=timeutil.utcnow(), **kw)
         user.active = active
         db.session.commit()
@@ -221,6 +222,7 @@ def make_shelter(app):
              code_name: str | None = None, name: str | None = None, address: str = "Secret street 1"):
         n = next(_seq)
         at = timeutil.utcnow()
+        db.session.commit()
         shelter = shelters.create_shelter(code_name or f"Code-{n}", name or f"House {n}", address, actor=None, at=at)
         room = None
         for i in range(beds):
@@ -241,6 +243,7 @@ def make_resident(app):
     from shelter_app.residents import services as residents
 
     def make(alias: str | None = None, **kw):
+        db.session.commit()
         kw.setdefault("sex", "female")
         resident = residents.create_resident(
             residents.ResidentInput(alias=alias or f"Alias{next(_seq)}", **kw), actor=None, at=timeutil.utcnow())

@@ -80,6 +80,10 @@ def tablet(new_page):
 
 def sign_in(page, username: str, password: str):
     """Fill the login form as a person would."""
+    from shelter_app.extensions import db
+
+    # The test's own open transaction would hold an old snapshot while the server writes.
+    db.session.commit()
     page.goto("/login")
     page.get_by_label("Username").or_(page.get_by_label("Nazwa użytkownika")).fill(username)
     page.locator("#password").fill(password)

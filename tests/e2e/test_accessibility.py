@@ -131,3 +131,5 @@ def test_bed_board_and_an_open_bed_panel(new_page, make_user, make_shelter, make
             page.emulate_media(color_scheme=scheme)
             violations = _serious(page)
             assert violations == [], f"board, bed {bed_id}, {kind}, {scheme}: {violations}"
+        page.locator("#panel .panel-close").click()  # the sheet covers the beds on a phone
+        page.locator("#panel .panel-head").wait_for(state="detached")
