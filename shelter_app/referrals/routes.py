@@ -52,6 +52,12 @@ class BoardReferrals:
     overdue: int
     waiting_elsewhere: int
     answer_minutes: int
+    # Refusals about a referral no longer listed here (answered meanwhile, another shelter's): shown on top.
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def shown(self) -> bool:
+        return bool(self.pending or self.expected or self.waiting_elsewhere or self.notices)
 
 
 def board_referrals(shelter, failed: dict | None = None) -> BoardReferrals:
@@ -74,8 +80,11 @@ def board_referrals(shelter, failed: dict | None = None) -> BoardReferrals:
                for r in box.pending]
     expected = [BoardItem(r, hold=box.holds.get(r.id), forms={"arrive": form("arrive", ArrivalForm, r)})
                 for r in box.expected]
+    listed = {r.id for r in box.pending} | {r.id for r in box.expected}
+    notices = [message for (referral_id, _kind), f in failed.items() if referral_id not in listed
+               for message in [*f.form_errors, *(e for errors in f.errors.values() for e in errors)]]
     return BoardReferrals(pending=pending, expected=expected, overdue=box.overdue,
-                          waiting_elsewhere=box.waiting_elsewhere, answer_minutes=minutes)
+                          waiting_elsewhere=box.waiting_elsewhere, answer_minutes=minutes, notices=notices)
 
 
 def _board_act(referral_id: int, kind: str, form, action):

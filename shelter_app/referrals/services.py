@@ -241,14 +241,14 @@ def accept_referral(referral: Referral, shelter: Shelter, *, actor, at: datetime
         referral.answered_by_id = getattr(actor, "id", None)
         record("referral.accept", actor=actor, at=at, target=referral, hold_id=hold.id, bed_id=bed.id)
         return hold
-    raise Conflict(_("No %(category)s bed is free any more in this shelter.",
+    raise Conflict(_("No bed free any more in the category “%(category)s” in this shelter.",
                      category=_category_label(referral.category)))
 
 
 def _category_label(category: str) -> str:
     from ..shelters.forms import CATEGORY_LABELS
 
-    return str(CATEGORY_LABELS.get(category, category)).lower()
+    return str(CATEGORY_LABELS.get(category, category))
 
 
 def decline_referral(referral: Referral, reason: str, note: str, *, shelter: Shelter | None, actor,
