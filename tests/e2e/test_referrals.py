@@ -9,7 +9,8 @@ from tests.e2e.conftest import assert_no_horizontal_scroll, screenshot, sign_in
 from tests.places import make_shelter
 
 
-def test_referral_sent_on_a_phone_and_accepted_on_the_board(new_page, make_user):
+def test_referral_sent_on_a_phone_and_accepted_on_the_board(app, new_page, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "REFERRAL_POLL_SECONDS", 2)  # the page polls; the test need not wait 15 s
     shelter, _beds = make_shelter(code_name="Kestrel", name="Board House", beds={"woman": 1, "man": 1},
                                   isolation_rooms=1)
     shelter_id = shelter.id
@@ -61,9 +62,9 @@ def test_referral_sent_on_a_phone_and_accepted_on_the_board(new_page, make_user)
     screenshot(staff, "manager-board-accepted-phone")
 
     # The case manager's page updates by itself (htmx polling), or on reload at the latest.
-    # The case manager's page polls every 15 s: the answer arrives without a reload.
+    # The case manager's page polls: the answer arrives without a reload.
     answer = phone.locator("#answer")
-    expect(answer).to_contain_text("Accepted: a bed is held", timeout=25_000)
+    expect(answer).to_contain_text("Accepted: a bed is held", timeout=15_000)
     assert "Kestrel holds a bed until" in answer.inner_text()
     assert "Board House" not in phone.content()
     assert_no_horizontal_scroll(phone)
