@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Blueprint, flash, g, jsonify, request
+from flask import Blueprint, flash, jsonify, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -54,11 +54,9 @@ def api_auth_required(view):
                     db.session.commit()  # when it was last used; best effort, as for sessions
                 except OperationalError:
                     db.session.rollback()
-            g.api_organisation = token.organisation
         elif current_user.is_authenticated:
             if current_user.role != "casemanager":
                 return _json_error(403, _("Not allowed"), _("Only case managers and partner systems use this API."))
-            g.api_organisation = current_user.organisation
         else:
             return _json_error(401, _("Please sign in"), _("Send an API token (Authorization: Bearer ...)."))
         return view(*args, **kwargs)

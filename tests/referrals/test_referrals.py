@@ -1,6 +1,7 @@
 """A case manager asks for a bed; staff accept (a hold) or decline on the board; the answer comes back."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -292,7 +293,10 @@ def test_pages_as_full_page_and_as_fragment(login_as, send_referral):
         (staff, "/referrals/inbox", '<div id="inbox"'),
     ):
         full = client.get(url)
-        assert full.status_code == 200 and "<html" in full.get_data(as_text=True), url
+        html = full.get_data(as_text=True)
+        assert full.status_code == 200 and "<html" in html, url
+        # The CSP allows no inline script or style.
+        assert not re.search(r"<script(?![^>]*\bsrc=)", html) and " style=" not in html and "<style" not in html
         part = client.get(url, htmx=True)
         assert part.status_code == 200 and part.get_data(as_text=True).lstrip().startswith(fragment_start), url
         assert "HX-Request" in part.headers["Vary"]
