@@ -231,12 +231,28 @@ def show(referral_id: int):
     return _render_show(referral)
 
 
+def _poll_since(state: str, now) -> int | None:
+    """When the page started asking for the answer, while it should go on asking; None to stop.
+
+    Each poll counts as activity for the session, so polling stops after the session's idle time:
+    a screen left alone must still be signed out.
+    """
+    if state != "pending":
+        return None
+    since = request.args.get("polling_since", type=int)
+    started = int(now.timestamp()) if since is None else since
+    if now.timestamp() - started >= current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        return None
+    return started
+
+
 def _render_show(referral, *, status: int = 200, cancel_form=None):
     now = utcnow()
     hold = services.holds_of([referral]).get(referral.id)
     state = services.display_status(referral, hold, now)
     return render("referrals/show.html", fragment="answer", status=status, title=referral.code, r=referral,
-                  state=state, hold=hold, now=now, cancel_form=cancel_form or CancelForm())
+                  state=state, hold=hold, now=now, cancel_form=cancel_form or CancelForm(),
+                  poll_since=_poll_since(state, now))
 
 
 @bp.post("/<int:referral_id>/cancel")

@@ -314,3 +314,19 @@ def test_roles_reach_only_their_side(login_as, send_referral):
     assert staff.get(f"/referrals/{referral_id}").status_code == 403
     admin = login_as("admin")
     assert admin.get("/availability").status_code == 403
+
+
+def test_a_waiting_referral_page_polls_but_not_past_the_idle_time(login_as, send_referral, travel):
+    make_shelter(beds={"woman": 1})
+    cm = login_as("casemanager", organisation="NGO One", locale="en")
+    referral_id = send_referral(cm)
+    html = cm.get(f"/referrals/{referral_id}").get_data(as_text=True)
+    since = re.search(r"polling_since=(\d+)", html).group(1)
+    assert 'hx-trigger="every 15s"' in html
+    polled = cm.get(f"/referrals/{referral_id}?polling_since={since}", htmx=True).get_data(as_text=True)
+    assert f"polling_since={since}" in polled, "the poll keeps its start"
+    # Polls alone never keep an unattended screen signed in: after the idle time they stop.
+    for _ in range(3):
+        travel(minutes=10)
+        polled = cm.get(f"/referrals/{referral_id}?polling_since={since}", htmx=True).get_data(as_text=True)
+    assert "hx-trigger" not in polled
