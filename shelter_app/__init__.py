@@ -75,9 +75,12 @@ def _select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from .api.routes import bp as api_bp, tokens_bp as api_tokens_bp
     from .auth.routes import admin_bp, bp as auth_bp
+    from .availability.routes import bp as availability_bp
     from .main import bp as main_bp
     from .pwa import bp as pwa_bp
+    from .referrals.routes import bp as referrals_bp
     from .residents.routes import bp as residents_bp
     from .shelters.routes import bp as board_bp
 
@@ -87,6 +90,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(pwa_bp)
+    app.register_blueprint(availability_bp)
+    app.register_blueprint(referrals_bp)
+    app.register_blueprint(api_bp)
+    app.register_blueprint(api_tokens_bp)
 
 
 def register_request_hooks(app: Flask) -> None:

@@ -56,6 +56,10 @@ def build_config(instance_path: str) -> dict:
         "WTF_CSRF_TIME_LIMIT": None,  # the server-side session bounds the token's life
         "WTF_CSRF_HEADERS": ["X-CSRFToken"],
         "SESSION_IDLE_MINUTES": _int_env("SESSION_IDLE_MINUTES", 30),
+        # A referral unanswered this long is flagged to the staff on duty.
+        "REFERRAL_ANSWER_MINUTES": _int_env("REFERRAL_ANSWER_MINUTES", 30),
+        # How often a case manager's page of a waiting referral asks for the answer.
+        "REFERRAL_POLL_SECONDS": 15,
         "LOGIN_MAX_FAILURES": 6,
         "LOGIN_LOCKOUT_MINUTES": 15,
         "BABEL_DEFAULT_LOCALE": "pl",

@@ -3,3 +3,5 @@ from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import LoginFailure, User, UserSession  # noqa: F401
 from .residents.models import Isolation, Resident, Stay  # noqa: F401
 from .shelters.models import Bed, Hold, Room, Shelter  # noqa: F401
+from .api.models import ApiToken  # noqa: F401
+from .referrals.models import Referral  # noqa: F401

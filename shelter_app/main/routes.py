@@ -31,6 +31,9 @@ def home():
     if current_user.role == "night":
         # The bed board is what night staff open the app for.
         return redirect(url_for("board.index"))
+    if current_user.role == "casemanager":
+        # Free beds are what a case manager comes for.
+        return redirect(url_for("availability.index"))
     return render(f"home/{current_user.role}.html", fragment="content", title=_("Home"))
 
 

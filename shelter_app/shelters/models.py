@@ -89,6 +89,10 @@ class Hold(db.Model):
         # At most one unreleased hold per bed; expired ones are released before a new one is placed.
         Index("uq_holds_bed_open", "bed_id", unique=True,
               sqlite_where=text("released_at IS NULL"), postgresql_where=text("released_at IS NULL")),
+        # A referral keeps at most one bed at a time.
+        Index("uq_holds_referral_open", "referral_id", unique=True,
+              sqlite_where=text("released_at IS NULL AND referral_id IS NOT NULL"),
+              postgresql_where=text("released_at IS NULL AND referral_id IS NOT NULL")),
         CheckConstraint("expires_at > created_at", name="expires_after_created"),
     )
 
@@ -100,6 +104,8 @@ class Hold(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     released_at: Mapped[datetime | None]
     release_reason: Mapped[str | None] = mapped_column(String(20))
+    # Set when the hold answers a case manager's referral.
+    referral_id: Mapped[int | None] = mapped_column(ForeignKey("referrals.id", ondelete="RESTRICT"), index=True)
 
     bed: Mapped[Bed] = relationship()
 

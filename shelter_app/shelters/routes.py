@@ -44,9 +44,11 @@ def index():
     return redirect(url_for("board.show", shelter_id=shelter_id))
 
 
-def render_board(shelter, *, status: int = 200, message: str | None = None):
+def render_board(shelter, *, status: int = 200, message: str | None = None, **context):
+    """The board of shelter; context reaches its blocks (e.g. the referral forms that failed)."""
     return render("board/board.html", fragment="board", status=status, title=_("Beds"),
-                  board=services.board(shelter, utcnow()), shelters=services.list_shelters(), message=message)
+                  board=services.board(shelter, utcnow()), shelters=services.list_shelters(), message=message,
+                  **context)
 
 
 @bp.get("/board/<int:shelter_id>")

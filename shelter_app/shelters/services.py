@@ -157,10 +157,15 @@ def place_hold(bed: Bed, expires_at: datetime, note: str, *, actor, at: datetime
     if active_hold(bed, at) is not None:
         raise Conflict(_("This bed is already held for someone else."))
     hold = Hold(bed_id=bed.id, expires_at=expires_at, note=note, created_at=at,
-                created_by_id=getattr(actor, "id", None))
+                created_by_id=getattr(actor, "id", None), referral_id=getattr(referral, "id", None))
     db.session.add(hold)
-    flush_or_conflict({"holds": _("This bed is already held for someone else.")})
-    record("hold.place", actor=actor, at=at, target=hold, bed_id=bed.id, expires_at=expires_at.isoformat())
+    flush_or_conflict({
+        "uq_holds_referral_open": _("A bed is already held for this referral."),
+        "holds.referral_id": _("A bed is already held for this referral."),
+        "holds": _("This bed is already held for someone else."),
+    })
+    record("hold.place", actor=actor, at=at, target=hold, bed_id=bed.id, expires_at=expires_at.isoformat(),
+           referral_id=hold.referral_id)
     return hold
 
 

@@ -29,6 +29,9 @@ def test_each_role_signs_in_and_lands_on_its_home(app, make_user):
         if role == "night":  # night staff open the app for the bed board
             assert home.status_code == 302 and home.headers["Location"] == "/board"
             home = c.get("/board")
+        if role == "casemanager":  # case managers come for free beds
+            assert home.status_code == 302 and home.headers["Location"] == "/availability"
+            home = c.get("/availability")
         assert home.status_code == 200
         assert f"<h1>{heading}</h1>" in home.get_data(as_text=True)
 

@@ -1,0 +1,1 @@
+"""The JSON API for partner systems and its access tokens."""

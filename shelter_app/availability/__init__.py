@@ -1,0 +1,1 @@
+"""Free beds and isolation rooms per shelter, as partners see them."""

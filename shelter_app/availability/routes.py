@@ -1,0 +1,20 @@
+"""The case manager's page of free beds per shelter."""
+from __future__ import annotations
+
+from flask import Blueprint
+from flask_babel import gettext as _
+
+from ..auth.access import roles_required
+from ..timeutil import utcnow
+from ..web import render
+from . import services
+
+bp = Blueprint("availability", __name__)
+
+
+@bp.get("/availability")
+@roles_required("casemanager")
+def index():
+    now = utcnow()
+    return render("availability/index.html", fragment="figures", title=_("Bed availability"),
+                  shelters=services.availability(now), now=now)

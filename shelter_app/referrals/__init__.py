@@ -1,0 +1,1 @@
+"""Referrals: case managers ask for a bed, shelter staff answer."""
