@@ -18,12 +18,12 @@ class NavItem:
 
 # Order is the order on screen; the phone's bottom bar shows the first five of a role.
 NAV_ITEMS: list[NavItem] = [
-    NavItem("main.home", _l("Home"), "home", ("manager", "trainer", "admin")),
     NavItem("availability.index", _l("Availability"), "bed", ("casemanager",)),
     NavItem("referrals.index", _l("Referrals"), "referral", ("casemanager",), ("referrals.new", "referrals.show")),
     NavItem("board.index", _l("Beds"), "bed", ("manager", "trainer", "night"), ("board.show", "board.bed")),
     NavItem("residents.index", _l("Residents"), "resident", ("manager", "trainer", "night"),
             ("residents.show", "residents.new", "residents.edit")),
+    NavItem("referrals.inbox", _l("Referrals"), "referral", ("manager", "trainer", "night")),
     NavItem("board.shelters", _l("Shelters"), "shelter", ("manager",), ("board.shelter_setup",)),
     NavItem("admin.users", _l("Users"), "users", ("admin",)),
     NavItem("api_tokens.tokens", _l("API tokens"), "key", ("admin",)),

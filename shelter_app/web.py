@@ -33,3 +33,18 @@ def see_other(endpoint: str, **values):
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def error_field(form, exc):
+    """The field of form that exc (a DomainError) names, if the form has it."""
+    field = getattr(form, exc.field, None) if exc.field else None
+    return field if field is not None and hasattr(field, "errors") else None
+
+
+def attach_error(form, exc) -> None:
+    """Show exc's message at the field it names, else as an error of the whole form."""
+    field = error_field(form, exc)
+    if field is not None:
+        field.errors = list(field.errors) + [exc.message]
+    else:
+        form.form_errors.append(exc.message)

@@ -19,19 +19,27 @@ def _po(lang="pl"):
         return read_po(fh)
 
 
+def _forms(value) -> tuple[str, ...]:
+    """A message's id or string as a tuple: plural messages have several forms."""
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
 def test_every_string_is_translated_into_polish_with_its_placeholders():
     catalog = _po()
-    missing = [m.id for m in catalog if m.id and not m.string]
+    missing = [m.id for m in catalog if m.id and not all(_forms(m.string))]
     assert missing == []
+    assert catalog.num_plurals == 3
     for message in catalog:
         if message.id:
-            assert sorted(PLACEHOLDER.findall(message.id)) == sorted(PLACEHOLDER.findall(message.string)), message.id
+            expected = set(PLACEHOLDER.findall(_forms(message.id)[-1]))
+            for form in _forms(message.string):
+                assert set(PLACEHOLDER.findall(form)) == expected, message.id
 
 
 def test_compiled_catalog_matches_the_po_file():
     with open(DIR / "pl" / "LC_MESSAGES" / "messages.mo", "rb") as fh:
-        compiled = {m.id: m.string for m in read_mo(fh) if m.id}
-    source = {m.id: m.string for m in _po() if m.id and not m.fuzzy}
+        compiled = {_forms(m.id): _forms(m.string) for m in read_mo(fh) if m.id}
+    source = {_forms(m.id): _forms(m.string) for m in _po() if m.id and not m.fuzzy}
     assert compiled == source, "run scripts/translations compile"
 
 
@@ -41,8 +49,8 @@ def test_catalog_template_is_current(tmp_path):
     subprocess.run([str(pybabel), "extract", "-F", "babel.cfg", "-k", "_l", "-k", "lazy_gettext",
                     "-o", str(out), "--no-location", "shelter_app", "templates"], cwd=ROOT, check=True, capture_output=True)
     with open(out, "rb") as fh:
-        extracted = {m.id for m in read_po(fh) if m.id}
-    known = {m.id for m in _po() if m.id}
+        extracted = {_forms(m.id) for m in read_po(fh) if m.id}
+    known = {_forms(m.id) for m in _po() if m.id}
     assert len(extracted) > 100  # the extraction itself worked
     assert extracted - known == set(), "new strings: run scripts/translations update and translate them"
 

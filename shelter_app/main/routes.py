@@ -25,16 +25,20 @@ def healthz():
     return jsonify({"status": "ok", "db": "ok"})
 
 
+ROLE_HOME = {
+    "night": "board.index",
+    "trainer": "board.index",
+    "manager": "board.index",
+    "casemanager": "availability.index",
+    "admin": "admin.users",
+}
+
+
 @bp.get("/")
 @login_required
 def home():
-    if current_user.role == "night":
-        # The bed board is what night staff open the app for.
-        return redirect(url_for("board.index"))
-    if current_user.role == "casemanager":
-        # Free beds are what a case manager comes for.
-        return redirect(url_for("availability.index"))
-    return render(f"home/{current_user.role}.html", fragment="content", title=_("Home"))
+    """Each role starts where its work is: staff on the bed board, partners on availability."""
+    return redirect(url_for(ROLE_HOME[current_user.role]))
 
 
 @bp.route("/account", methods=["GET", "POST"])

@@ -14,9 +14,9 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..residents import services as residents
 from ..shelters import services as shelters
-from ..shelters.routes import _attach_error, render_board
+from ..shelters.routes import render_board
 from ..timeutil import utcnow
-from ..web import is_fragment_request, render, see_other
+from ..web import attach_error, is_fragment_request, render, see_other
 from . import services
 from .forms import (DECLINE_LABELS, NEED_LABELS, STATUS_LABELS, AcceptForm, ArrivalForm, CancelForm, DeclineForm,
                     ReferralForm)
@@ -106,7 +106,7 @@ def _board_act(referral_id: int, kind: str, form, action):
             message = action(referral, shelter)
         except DomainError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
             status = 422 if exc.status == 404 else exc.status
         else:
             db.session.commit()
@@ -214,7 +214,7 @@ def new():
                     actor=current_user, at=utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                _attach_error(form, exc)
+                attach_error(form, exc)
                 status = 422 if exc.status == 404 else exc.status
             else:
                 db.session.commit()
@@ -266,7 +266,7 @@ def cancel(referral_id: int):
             services.cancel_referral(referral, actor=current_user, at=utcnow())
         except DomainError as exc:
             db.session.rollback()
-            _attach_error(form, exc)
+            attach_error(form, exc)
             status = exc.status
         else:
             db.session.commit()

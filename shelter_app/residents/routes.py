@@ -9,7 +9,7 @@ from ..auth.access import roles_required, staff_required
 from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
-from ..web import render, see_other
+from ..web import attach_error, render, see_other
 from . import services
 from .forms import AGE_LABELS, EXPLOITATION_LABELS, SEX_LABELS, ResidentForm
 
@@ -36,14 +36,6 @@ def _input(form: ResidentForm) -> services.ResidentInput:
     )
 
 
-def _attach(form, exc: DomainError) -> None:
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [exc.message]
-    else:
-        form.form_errors.append(exc.message)
-
-
 @bp.get("")
 @staff_required
 def index():
@@ -64,7 +56,7 @@ def new():
                 resident = services.create_resident(_input(form), actor=current_user, at=utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                _attach(form, exc)
+                attach_error(form, exc)
                 status = exc.status if exc.status in (403, 409) else 422
             else:
                 db.session.commit()
@@ -99,7 +91,7 @@ def edit(resident_id: int):
                 services.update_resident(resident, _input(form), actor=current_user, at=utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                _attach(form, exc)
+                attach_error(form, exc)
                 status = exc.status if exc.status in (403, 409) else 422
             else:
                 db.session.commit()

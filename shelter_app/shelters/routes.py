@@ -13,7 +13,7 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..residents import services as residents
 from ..timeutil import utcnow
-from ..web import is_fragment_request, render, see_other
+from ..web import attach_error, error_field, is_fragment_request, render, see_other
 from . import services
 from .forms import (CATEGORY_LABELS, CHECKOUT_LABELS, GROUP_LABELS, ISOLATION_LABELS, KIND_LABELS, BedForm,
                     CheckInForm, CheckOutForm, EndIsolationForm, HoldForm, InServiceForm, IsolateForm, MoveForm,
@@ -108,15 +108,6 @@ def bed(bed_id: int):
     return render("board/bed.html", fragment="panel", **_panel_context(services.get_bed(bed_id)))
 
 
-def _attach_error(form, exc: DomainError) -> bool:
-    """Put the message at the field it concerns; False if it concerns no field of form."""
-    field = getattr(form, exc.field, None) if exc.field else None
-    if field is not None and hasattr(field, "errors"):
-        field.errors = list(field.errors) + [exc.message]
-        return True
-    return False
-
-
 def _act(bed_id: int, form_key: str, form, action):
     """Validate form, run action() (one service call returning a message), commit, answer.
 
@@ -131,7 +122,9 @@ def _act(bed_id: int, form_key: str, form, action):
             message = action(bed)
         except DomainError as exc:
             db.session.rollback()
-            if not _attach_error(form, exc):
+            if error_field(form, exc) is not None:
+                attach_error(form, exc)
+            else:
                 # The bed may have changed under the form (someone else acted): say it at the top.
                 refusal = exc.message
             status = 422 if exc.status == 404 else exc.status
@@ -317,8 +310,7 @@ def shelters():
                                                   actor=current_user, at=utcnow())
             except DomainError as exc:
                 db.session.rollback()
-                if not _attach_error(form, exc):
-                    form.form_errors.append(exc.message)
+                attach_error(form, exc)
                 status = exc.status if exc.status != 404 else 422
             else:
                 db.session.commit()
@@ -364,8 +356,7 @@ def shelter_setup(shelter_id: int):
                     message = _("Bed %(label)s added to %(room)s.", label=bed.label, room=room.name)
             except DomainError as exc:
                 db.session.rollback()
-                if not _attach_error(form, exc):
-                    form.form_errors.append(exc.message)
+                attach_error(form, exc)
                 status = exc.status if exc.status != 404 else 422
             else:
                 db.session.commit()

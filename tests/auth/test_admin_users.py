@@ -67,7 +67,7 @@ def test_admin_cannot_disable_themselves(login_as):
     response = admin.post(f"/admin/users/{admin.user.id}", {"action": "active", "a-active": ""})
     assert response.status_code == 422
     assert "cannot disable your own account" in response.get_data(as_text=True)
-    assert admin.get("/").status_code == 200
+    assert admin.get("/account").status_code == 200
 
 
 def test_password_reset_ends_sessions_and_sets_new_password(login_as, app):

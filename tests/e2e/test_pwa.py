@@ -43,7 +43,7 @@ def test_offline_after_one_visit(persistent_context, make_user):
     ctx = persistent_context("phone", locale="en")
     page = _page(ctx)
     sign_in(page, user.username, PASSWORD)
-    assert page.locator("h1").inner_text() == "Today"
+    assert page.locator("h1").inner_text() == "Beds"
     cache_name = wait_for_service_worker(page)
     assert cache_name and cache_name.startswith("shelter-shell-")
     page.goto("/account")  # a second page with a signed-in user's data, online
@@ -71,7 +71,7 @@ def test_offline_after_one_visit(persistent_context, make_user):
     notice.wait_for()
     assert notice.get_attribute("role") == "alert"
     assert "No connection" in notice.inner_text()
-    assert page.locator("h1").inner_text() == "Today", "the page is as it was"
+    assert page.locator("h1").inner_text() == "Beds", "the page is as it was"
     assert page.locator("#net-status").inner_text() == "Offline"
     screenshot(page, "offline-htmx-notice-phone")
 
@@ -117,7 +117,7 @@ def test_offline_retry_button_loads_the_page(persistent_context, make_user):
     page.goto("/offline")  # opened directly, online: "Try again" goes to the start page
     with page.expect_navigation():
         page.locator("#offline-retry").click()
-    assert page.url.endswith("/") and page.locator("h1").inner_text() == "Today"
+    assert page.url.endswith("/board") and page.locator("h1").inner_text() == "Beds"  # the start page
 
 
 def test_a_new_release_is_picked_up_and_the_old_cache_deleted(persistent_context, make_user, static_copy):
@@ -169,7 +169,7 @@ def test_main_pages_fit_the_screen(new_page, make_user, kind):
         if name in ROLES:
             user = make_user(name, locale="en", display_name=f"{name.title()} on duty")
             sign_in(page, user.username, PASSWORD)
-            assert page.url.endswith(("/", "/board")), page.url  # night staff land on the bed board
+            assert page.url.endswith(("/board", "/availability", "/admin/users")), page.url  # where the role's work is
         else:
             page.goto(f"/{name}")
         for scheme, background in BACKGROUNDS.items():

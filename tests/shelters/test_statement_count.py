@@ -89,4 +89,4 @@ def test_statement_count_does_not_grow_with_beds_or_history(login_as, make_shelt
     large_counts = _board_and_resident_statements(manager, large, large_people[0])
     assert small_counts == large_counts, (small_counts, large_counts)
     board_sql, resident_sql = large_counts
-    assert board_sql <= 12 and resident_sql <= 12, large_counts
+    assert board_sql <= 16 and resident_sql <= 12, large_counts
