@@ -9,8 +9,9 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..audit.services import record
-from ..errors import Conflict, DomainError, NotFound
+from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..validation import clean_text
 from .models import ApiToken
 
 TOKEN_MARK = "shk_"
@@ -23,21 +24,10 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _text(value: str | None, field: str, max_len: int) -> str:
-    value = (value or "").strip()
-    if not value:
-        raise DomainError(_("This field is required."), field=field)
-    if len(value) > max_len:
-        raise DomainError(_("Use at most %(n)d characters.", n=max_len), field=field)
-    if any(ord(ch) < 32 for ch in value):
-        raise DomainError(_("Remove the control characters."), field=field)
-    return value
-
-
 def create_token(organisation: str, label: str, *, actor, at: datetime) -> tuple[ApiToken, str]:
     """A new token for organisation; returns the row and the plaintext, which is never stored."""
-    organisation = _text(organisation, "organisation", 120)
-    label = _text(label, "label", 80)
+    organisation = clean_text(organisation, "organisation", max_len=120, required=True, multiline=False)
+    label = clean_text(label, "label", max_len=80, required=True, multiline=False)
     plaintext = TOKEN_MARK + secrets.token_urlsafe(32)
     token = ApiToken(organisation=organisation, label=label, prefix=plaintext[:PREFIX_LENGTH],
                      token_hash=token_hash(plaintext), created_at=at, created_by_id=getattr(actor, "id", None))

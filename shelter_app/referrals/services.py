@@ -15,6 +15,7 @@ from ..extensions import db
 from ..residents import services as residents
 from ..shelters import services as shelters
 from ..shelters.models import BED_CATEGORIES, Bed, Hold, Room, Shelter
+from ..validation import clean_text
 from .models import DECLINE_REASONS, MAX_PEOPLE, NEEDS, Referral
 
 # A hold answers a referral until the end of its arrival window, and a bed is held for at most this long.
@@ -22,7 +23,6 @@ MAX_WINDOW_AHEAD = shelters.MAX_HOLD
 # A window that ended a little ago is a typo in the date, not something to ask a shelter for.
 PAST_TOLERANCE = timedelta(minutes=5)
 
-_text = shelters._text
 
 
 @dataclass
@@ -155,13 +155,13 @@ def _validated(data: ReferralInput, *, now: datetime) -> dict:
     needs = tuple(dict.fromkeys(data.needs))
     if any(n not in NEEDS for n in needs):
         raise DomainError(_("Choose from the listed needs."), field="needs")
-    code = _text(data.code, "code", max_len=40, required=True)
+    code = clean_text(data.code, "code", max_len=40, required=True)
     return {
         "shelter_id": shelter_id, "category": data.category, "people": data.people,
         "arrival_from": data.arrival_from, "arrival_until": data.arrival_until,
-        "languages": _text(data.languages, "languages", max_len=200),
+        "languages": clean_text(data.languages, "languages", max_len=200),
         "interpreter_needed": bool(data.interpreter_needed), "needs": list(needs),
-        "note": _text(data.note, "note", max_len=500), "code": code,
+        "note": clean_text(data.note, "note", max_len=500), "code": code,
     }
 
 
@@ -256,7 +256,7 @@ def decline_referral(referral: Referral, reason: str, note: str, *, shelter: She
     """Say no, with a reason the case manager reads (no names in the note)."""
     if reason not in DECLINE_REASONS:
         raise DomainError(_("Choose a reason."), field="reason")
-    note = _text(note, "note", max_len=300)
+    note = clean_text(note, "note", max_len=300)
     if reason == "other" and not note:
         raise DomainError(_("Say in a few words why."), field="note")
     referral = _pending_for(referral.id, shelter, at)

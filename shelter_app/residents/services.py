@@ -13,7 +13,8 @@ from ..audit.services import record
 from ..errors import Conflict, DomainError, Forbidden, NotFound, flush_or_conflict
 from ..extensions import db
 from ..shelters.models import Bed, Room
-from ..shelters.services import _require_free, _text, active_hold, get_bed, use_hold_if_any
+from ..shelters.services import active_hold, get_bed, require_free, use_hold_if_any
+from ..validation import clean_text
 from .models import (AGE_BANDS, CHECKOUT_REASONS, EXPLOITATION_FORMS, ISOLATION_REASONS, SEXES, Isolation,
                      Resident, Stay)
 
@@ -77,7 +78,7 @@ class ResidentInput:
 
 
 def _validated(data: ResidentInput, *, actor, now: datetime) -> dict:
-    alias = _text(data.alias, "alias", max_len=60, required=True)
+    alias = clean_text(data.alias, "alias", max_len=60, required=True)
     if data.sex not in SEXES:
         raise DomainError(_("Choose one of the listed options."), field="sex")
     if data.age_band not in AGE_BANDS:
@@ -93,13 +94,13 @@ def _validated(data: ResidentInput, *, actor, now: datetime) -> dict:
         raise DomainError(_("Choose from the listed forms of exploitation."), field="exploitation_forms")
     values = {
         "alias": alias, "sex": data.sex, "age_band": data.age_band, "birth_year": birth_year,
-        "country_of_origin": _text(data.country_of_origin, "country_of_origin", max_len=60),
-        "languages": _text(data.languages, "languages", max_len=200),
+        "country_of_origin": clean_text(data.country_of_origin, "country_of_origin", max_len=60),
+        "languages": clean_text(data.languages, "languages", max_len=200),
         "interpreter_needed": bool(data.interpreter_needed),
         "exploitation_forms": list(forms),
-        "dietary_needs": _text(data.dietary_needs, "dietary_needs", max_len=300),
-        "allergies": _text(data.allergies, "allergies", max_len=300),
-        "notes": _text(data.notes, "notes", max_len=5000),
+        "dietary_needs": clean_text(data.dietary_needs, "dietary_needs", max_len=300),
+        "allergies": clean_text(data.allergies, "allergies", max_len=300),
+        "notes": clean_text(data.notes, "notes", max_len=5000),
     }
     legal = {"legal_name": data.legal_name, "document_data": data.document_data}
     # actor None is the system itself (demo data, imports); it may record what a manager may.
@@ -107,8 +108,8 @@ def _validated(data: ResidentInput, *, actor, now: datetime) -> dict:
     if any(v for v in legal.values()) and not may_see_identity:
         raise Forbidden(_("Only a manager records legal identity."), field="legal_name")
     if may_see_identity:
-        values["legal_name"] = _text(data.legal_name, "legal_name", max_len=200) or None
-        values["document_data"] = _text(data.document_data, "document_data", max_len=300) or None
+        values["legal_name"] = clean_text(data.legal_name, "legal_name", max_len=200) or None
+        values["document_data"] = clean_text(data.document_data, "document_data", max_len=300) or None
     return values
 
 
@@ -188,7 +189,7 @@ def check_in(bed: Bed, resident: Resident, *, actor, at: datetime, now: datetime
     bed = get_bed(bed.id, lock=True)  # concurrent check-ins for one bed queue here (PostgreSQL)
     if bed.room.is_isolation:
         raise DomainError(_("Choose a bed, not an isolation room."), field="bed_id")
-    _require_free(bed, at)
+    require_free(bed, at)
     current = open_stay_of(resident)
     if current is not None:
         raise Conflict(_("%(alias)s is already checked in (room %(room)s, bed %(bed)s).",
@@ -219,7 +220,7 @@ def move(resident: Resident, to_bed: Bed, *, actor, at: datetime, now: datetime)
     to_bed = get_bed(to_bed.id)
     if to_bed.room.is_isolation:
         raise DomainError(_("Choose a bed, not an isolation room."), field="to_bed_id")
-    _require_free(to_bed, at)
+    require_free(to_bed, at)
     if active_hold(to_bed, now) is not None:
         raise Conflict(_("This bed is held for an expected arrival."))
     current.ended_at = at
@@ -241,7 +242,7 @@ def check_out(resident: Resident, reason: str, destination: str, *, actor, at: d
     _check_time(at, now)
     if reason not in CHECKOUT_REASONS:
         raise DomainError(_("Choose a reason."), field="reason")
-    destination = _text(destination, "destination", max_len=200)
+    destination = clean_text(destination, "destination", max_len=200)
     current = open_stay_of(resident)
     if current is None:
         raise Conflict(_("%(alias)s is not checked in.", alias=resident.alias))
@@ -268,7 +269,7 @@ def isolate(resident: Resident, room: Room, reason: str, note: str, expected_end
     _check_time(at, now)
     if reason not in ISOLATION_REASONS:
         raise DomainError(_("Choose health or safety."), field="reason")
-    note = _text(note, "note", max_len=300)
+    note = clean_text(note, "note", max_len=300)
     if expected_end_at <= at:
         raise DomainError(_("The expected end must be after the start."), field="expected_end_at")
     if not room.is_isolation:

@@ -12,20 +12,10 @@ from sqlalchemy.orm import joinedload
 from ..audit.services import record
 from ..errors import Conflict, DomainError, NotFound, flush_or_conflict
 from ..extensions import db
+from ..validation import clean_text
 from .models import BED_CATEGORIES, ROOM_GROUPS, ROOM_KINDS, Bed, Hold, Room, Shelter
 
 MAX_HOLD = timedelta(days=7)
-
-
-def _text(value: str | None, field_name: str, *, max_len: int, required: bool = False) -> str:
-    value = (value or "").strip()
-    if required and not value:
-        raise DomainError(_("This field is required."), field=field_name)
-    if len(value) > max_len:
-        raise DomainError(_("Use at most %(n)d characters.", n=max_len), field=field_name)
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise DomainError(_("Remove the control characters."), field=field_name)
-    return value
 
 
 # --- lookups -----------------------------------------------------------------------------
@@ -75,11 +65,11 @@ def open_stay_on(bed: Bed):
 
 def create_shelter(code_name: str, name: str, address: str, *, actor, at: datetime) -> Shelter:
     """A shelter; its code name is what partners see, so it must not give the place away."""
-    code_name = _text(code_name, "code_name", max_len=40, required=True)
+    code_name = clean_text(code_name, "code_name", max_len=40, required=True)
     if len(code_name) < 2:
         raise DomainError(_("Use at least 2 characters."), field="code_name")
-    shelter = Shelter(code_name=code_name, name=_text(name, "name", max_len=120, required=True),
-                      address=_text(address, "address", max_len=500), created_at=at)
+    shelter = Shelter(code_name=code_name, name=clean_text(name, "name", max_len=120, required=True),
+                      address=clean_text(address, "address", max_len=500), created_at=at)
     db.session.add(shelter)
     flush_or_conflict({"code_name": _("Another shelter already has this code name.")})
     record("shelter.create", actor=actor, at=at, target=shelter)
@@ -87,15 +77,15 @@ def create_shelter(code_name: str, name: str, address: str, *, actor, at: dateti
 
 
 def update_shelter(shelter: Shelter, code_name: str, name: str, address: str, *, actor, at: datetime) -> None:
-    shelter.code_name = _text(code_name, "code_name", max_len=40, required=True)
-    shelter.name = _text(name, "name", max_len=120, required=True)
-    shelter.address = _text(address, "address", max_len=500)
+    shelter.code_name = clean_text(code_name, "code_name", max_len=40, required=True)
+    shelter.name = clean_text(name, "name", max_len=120, required=True)
+    shelter.address = clean_text(address, "address", max_len=500)
     flush_or_conflict({"code_name": _("Another shelter already has this code name.")})
     record("shelter.update", actor=actor, at=at, target=shelter)
 
 
 def create_room(shelter: Shelter, name: str, kind: str, group: str | None, *, actor, at: datetime) -> Room:
-    name = _text(name, "name", max_len=60, required=True)
+    name = clean_text(name, "name", max_len=60, required=True)
     if kind not in ROOM_KINDS:
         raise DomainError(_("Choose a listed kind of room."), field="kind")
     group = group or None
@@ -109,7 +99,7 @@ def create_room(shelter: Shelter, name: str, kind: str, group: str | None, *, ac
 
 
 def create_bed(room: Room, label: str, category: str, *, actor, at: datetime) -> Bed:
-    label = _text(label, "label", max_len=20, required=True)
+    label = clean_text(label, "label", max_len=20, required=True)
     if category not in BED_CATEGORIES:
         raise DomainError(_("Choose a listed bed category."), field="category")
     if room.is_isolation:
@@ -138,7 +128,7 @@ def _release_expired_holds(bed: Bed, at: datetime) -> None:
     )
 
 
-def _require_free(bed: Bed, at: datetime) -> None:
+def require_free(bed: Bed, at: datetime) -> None:
     if bed.out_of_service_at(at):
         raise Conflict(_("This bed is out of service."))
     if open_stay_on(bed) is not None:
@@ -147,12 +137,12 @@ def _require_free(bed: Bed, at: datetime) -> None:
 
 def place_hold(bed: Bed, expires_at: datetime, note: str, *, actor, at: datetime, referral=None) -> Hold:
     """Keep a free bed for an expected arrival until expires_at."""
-    note = _text(note, "note", max_len=200)
+    note = clean_text(note, "note", max_len=200)
     if expires_at <= at:
         raise DomainError(_("The hold must end in the future."), field="expires_at")
     if expires_at - at > MAX_HOLD:
         raise DomainError(_("A bed can be held for at most 7 days."), field="expires_at")
-    _require_free(bed, at)
+    require_free(bed, at)
     _release_expired_holds(bed, at)
     if active_hold(bed, at) is not None:
         raise Conflict(_("This bed is already held for someone else."))
@@ -187,7 +177,7 @@ def use_hold_if_any(bed: Bed, *, actor, at: datetime) -> Hold | None:
 
 
 def set_out_of_service(bed: Bed, reason: str, until: datetime | None, *, actor, at: datetime) -> None:
-    reason = _text(reason, "reason", max_len=200, required=True)
+    reason = clean_text(reason, "reason", max_len=200, required=True)
     if until is not None and until <= at:
         raise DomainError(_("The date until must be in the future."), field="until")
     if open_stay_on(bed) is not None:
