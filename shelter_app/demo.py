@@ -32,6 +32,7 @@ def seed_demo(password: str, *, at: datetime) -> list[tuple[str, str]]:
             user.active = True
     if db.session.scalar(select(Shelter.id).limit(1)) is None:
         _seed_shelters(at)
+        _seed_referrals(at)
     return [(u, r) for u, r, _n, _o in DEMO_USERS]
 
 
@@ -101,3 +102,21 @@ def _seed_shelters(at: datetime) -> None:
     free_family = next(b for b in first_beds if b.category == "family")
     shelters.place_hold(free_family, at + timedelta(hours=5), "", actor=None, at=at)
     shelters.set_out_of_service(men[-1], "Broken frame", at + timedelta(days=2), actor=None, at=at)
+
+
+def _seed_referrals(at: datetime) -> None:
+    """One referral waiting for an answer and one accepted, so both sides have something to see."""
+    from .referrals import services as referrals
+
+    case_manager = db.session.scalar(select(User).where(User.username == "casemanager"))
+    first_shelter = db.session.scalar(select(Shelter).order_by(Shelter.code_name))
+    waiting = referrals.ReferralInput(
+        shelter_id=None, category="woman", people=1, arrival_from=at + timedelta(minutes=40),
+        arrival_until=at + timedelta(hours=3), languages="Romanian", interpreter_needed=True,
+        needs=("medication",), note="Police escort, arrives by car.", code="POL-2611-A")
+    referrals.create_referral(waiting, actor=case_manager, at=at - timedelta(minutes=10))
+    accepted = referrals.ReferralInput(
+        shelter_id=first_shelter.id, category="woman", people=1, arrival_from=at + timedelta(hours=1),
+        arrival_until=at + timedelta(hours=6), languages="Ukrainian", code="NGO-2611-B")
+    referral = referrals.create_referral(accepted, actor=case_manager, at=at - timedelta(hours=1))
+    referrals.accept_referral(referral, first_shelter, actor=None, at=at - timedelta(minutes=45))

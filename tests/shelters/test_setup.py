@@ -73,6 +73,9 @@ def test_seed_demo_is_idempotent_and_looks_like_a_night(app):
     shelters, beds, people, stays = counts()
     assert shelters == 2 and 25 <= beds <= 35 and people == 12 and stays == 12
     assert db.session.scalar(select(func.count(Isolation.id))) == 1
+    from shelter_app.referrals.models import Referral
+
+    assert sorted(db.session.scalars(select(Referral.status))) == ["accepted", "pending"]
     assert db.session.scalar(select(func.count(Room.id)).where(Room.kind == "isolation")) >= 1
     second = runner.invoke(args=["seed-demo"], env=env)
     assert second.exit_code == 0
