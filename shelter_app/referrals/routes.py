@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, redirect, request, url_for
+from flask import Blueprint, current_app, flash, request
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -14,9 +14,9 @@ from ..errors import DomainError, NotFound
 from ..extensions import db
 from ..residents import services as residents
 from ..shelters import services as shelters
-from ..shelters.routes import render_board
+from ..shelters.routes import board_done, render_board
 from ..timeutil import utcnow
-from ..web import attach_error, is_fragment_request, render, see_other
+from ..web import attach_error, render, see_other
 from . import services
 from .forms import (DECLINE_LABELS, NEED_LABELS, STATUS_LABELS, AcceptForm, ArrivalForm, CancelForm, DeclineForm,
                     ReferralForm)
@@ -109,11 +109,7 @@ def _board_act(referral_id: int, kind: str, form, action):
             attach_error(form, exc)
             status = 422 if exc.status == 404 else exc.status
         else:
-            db.session.commit()
-            if is_fragment_request():
-                return render_board(shelter, message=message)
-            flash(message, "success")
-            return redirect(url_for("board.show", shelter_id=shelter.id) + "#referrals", code=303)
+            return board_done(shelter, message, anchor="referrals")
     shelter = shelters.get_shelter(shelter.id)
     return render_board(shelter, status=status, referral_forms={(referral_id, kind): form})
 

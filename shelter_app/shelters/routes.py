@@ -44,6 +44,15 @@ def index():
     return redirect(url_for("board.show", shelter_id=shelter_id))
 
 
+def board_done(shelter, message: str, *, anchor: str):
+    """After a successful action on the board: commit, then the updated board (htmx) or a 303 to it."""
+    db.session.commit()
+    if is_fragment_request():
+        return render_board(shelter, message=message)
+    flash(message, "success")
+    return redirect(url_for("board.show", shelter_id=shelter.id) + f"#{anchor}", code=303)
+
+
 def render_board(shelter, *, status: int = 200, message: str | None = None, **context):
     """The board of shelter; context reaches its blocks (e.g. the referral forms that failed)."""
     return render("board/board.html", fragment="board", status=status, title=_("Beds"),
@@ -129,11 +138,7 @@ def _act(bed_id: int, form_key: str, form, action):
                 refusal = exc.message
             status = 422 if exc.status == 404 else exc.status
         else:
-            db.session.commit()
-            if is_fragment_request():
-                return render_board(shelter, message=message)
-            flash(message, "success")
-            return redirect(url_for("board.show", shelter_id=shelter.id) + f"#bed-{bed_id}", code=303)
+            return board_done(shelter, message, anchor=f"bed-{bed_id}")
     bed = services.get_bed(bed_id)
     response = render("board/bed.html", fragment="panel", status=status,
                       **_panel_context(bed, refusal=refusal, **{form_key: form}))
