@@ -148,6 +148,14 @@ def _act(bed_id: int, form_key: str, form, action):
     return response
 
 
+def _chosen(getter, field, message: str):
+    """The row a select field picked; an id that names nothing is the field's error, not a 404."""
+    try:
+        return getter(field.data)
+    except NotFound:
+        raise DomainError(message, field=field.short_name) from None
+
+
 @bp.post("/beds/<int:bed_id>/check-in")
 @staff_required
 def check_in(bed_id: int):
@@ -157,10 +165,7 @@ def check_in(bed_id: int):
         now = utcnow()
         at = form.at.utc or now
         if form.resident_id.data:
-            try:
-                resident = residents.get_resident(form.resident_id.data)
-            except NotFound:
-                raise DomainError(_("Choose a resident from the list."), field="resident_id") from None
+            resident = _chosen(residents.get_resident, form.resident_id, _("Choose a resident from the list."))
         elif (form.new_alias.data or "").strip():
             resident = residents.create_resident(residents.ResidentInput(
                 alias=form.new_alias.data, sex=form.new_sex.data, age_band=form.new_age_band.data,
@@ -238,10 +243,7 @@ def move(bed_id: int):
 
     def action(bed):
         resident = _occupant(bed)
-        try:
-            to_bed = services.get_bed(form.to_bed_id.data)
-        except NotFound:
-            raise DomainError(_("Choose a bed from the list."), field="to_bed_id") from None
+        to_bed = _chosen(services.get_bed, form.to_bed_id, _("Choose a bed from the list."))
         now = utcnow()
         residents.move(resident, to_bed, actor=current_user, at=now, now=now)
         return _("%(alias)s moved to bed %(bed)s.", alias=resident.alias, bed=to_bed.label)
@@ -271,10 +273,7 @@ def isolate(bed_id: int):
 
     def action(bed):
         resident = _occupant(bed)
-        try:
-            room = services.get_room(form.room_id.data)
-        except NotFound:
-            raise DomainError(_("Choose a room from the list."), field="room_id") from None
+        room = _chosen(services.get_room, form.room_id, _("Choose a room from the list."))
         now = utcnow()
         residents.isolate(resident, room, form.reason.data, form.note.data or "", form.expected_end_at.utc,
                           actor=current_user, at=now, now=now)
