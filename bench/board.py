@@ -31,6 +31,7 @@ def main() -> None:
 
     from shelter_app import create_app, timeutil
     from shelter_app.extensions import db
+    from shelter_app.beds import services as occupancy
     from shelter_app.residents import services as residents
     from shelter_app.shelters import services as shelters
 
@@ -62,10 +63,11 @@ def main() -> None:
             person = residents.create_resident(residents.ResidentInput(alias=f"Resident {i}", sex="female",
                                                languages="Ukrainian", allergies="nuts" if i % 3 else ""),
                                                actor=None, at=now)
-            residents.check_in(bed, person, actor=None, at=now - timedelta(days=i + 1), now=now)
+            occupancy.check_in(bed.id, occupancy.CheckIn(resident_id=person.id, at=now - timedelta(days=i + 1),
+                                                         confirm_backdate=True), actor=None, now=now)
             if i == 0:
-                residents.isolate(person, iso, "health", "", now + timedelta(days=1), actor=None, at=now, now=now)
-        shelters.place_hold(beds[23], now + timedelta(hours=3), "", actor=None, at=now)
+                occupancy.isolate(bed.id, str(iso.id), "health", "", now + timedelta(days=1), actor=None, now=now)
+        occupancy.place_hold(beds[23].id, now + timedelta(hours=3), "", actor=None, at=now)
         db.session.commit()
         shelter_id = shelter.id
 

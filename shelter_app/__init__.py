@@ -80,12 +80,14 @@ def register_blueprints(app: Flask) -> None:
     from .availability.routes import bp as availability_bp
     from .main import bp as main_bp
     from .pwa import bp as pwa_bp
+    from .beds.routes import bp as beds_bp
     from .referrals.routes import bp as referrals_bp
     from .residents.routes import bp as residents_bp
-    from .shelters.routes import bp as board_bp
+    from .shelters.routes import bp as shelters_bp
 
     app.register_blueprint(main_bp)
-    app.register_blueprint(board_bp)
+    app.register_blueprint(beds_bp)
+    app.register_blueprint(shelters_bp)
     app.register_blueprint(residents_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
@@ -113,8 +115,12 @@ def register_request_hooks(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from uuid import uuid4
+
     from flask_babel import format_datetime, get_locale
 
+    from .auth.permissions import can
+    from .labels import labels
     from .nav import nav_for
 
     static_hashes: dict[str, str] = {}
@@ -129,14 +135,18 @@ def register_template_helpers(app: Flask) -> None:
         return url_for("static", filename=filename, v=digest)
 
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["can"] = can
+    # A fresh one-time token for each rendered form (web.act does a form sent twice once).
+    app.jinja_env.globals["form_token"] = lambda: uuid4().hex
+    # Labels of stored values, translated once per request: labels.category["woman"].
+    app.jinja_env.globals["labels"] = labels
     # Macros as a global, so a block rendered alone (htmx fragment) can use them too.
     app.jinja_env.globals["m"] = app.jinja_env.get_template("_macros.html").module
 
     @app.context_processor
     def inject():
-        role = current_user.role if current_user and current_user.is_authenticated else None
         return {
-            "nav_items": nav_for(role),
+            "nav_items": nav_for(current_user),
             "current_locale": str(get_locale() or "pl"),
         }
 

@@ -8,7 +8,11 @@ from sqlalchemy import select
 from .auth.models import User
 from .auth.passwords import hash_password
 from .auth.services import create_user, validate_password
+from .beds import services as occupancy
 from .extensions import db
+from .referrals import services as referrals
+from .residents import services as residents
+from .shelters import services as shelters
 from .shelters.models import Shelter
 
 DEMO_USERS = [
@@ -72,9 +76,6 @@ DEMO_RESIDENTS = [
 
 def _seed_shelters(at: datetime) -> None:
     """Two shelters, about 30 beds, a dozen residents: a board that looks like a real night."""
-    from .residents import services as residents
-    from .shelters import services as shelters
-
     beds_by_shelter = []
     for code_name, name, address, rooms in DEMO_SHELTERS:
         shelter = shelters.create_shelter(code_name, name, address, actor=None, at=at)
@@ -90,24 +91,21 @@ def _seed_shelters(at: datetime) -> None:
     women = [b for b in first_beds if b.category == "woman"] + [b for b in second_beds if b.category == "woman"]
     men = [b for b in first_beds if b.category == "man"] + [b for b in second_beds if b.category == "man"]
     for i, (alias, sex, languages, diet, allergies, form) in enumerate(DEMO_RESIDENTS):
-        resident = residents.create_resident(residents.ResidentInput(
-            alias=alias, sex=sex, languages=languages, interpreter_needed="Polish" not in languages,
-            dietary_needs=diet, allergies=allergies, exploitation_forms=(form,)), actor=None, at=at)
         bed = (women if sex == "female" else men).pop(0)
-        residents.check_in(bed, resident, actor=None, at=at - timedelta(days=3 + 5 * i), now=at)
+        occupancy.check_in(bed.id, occupancy.CheckIn(new_arrival=residents.ResidentInput(
+            alias=alias, sex=sex, languages=languages, interpreter_needed="Polish" not in languages,
+            dietary_needs=diet, allergies=allergies, exploitation_forms=(form,)),
+            at=at - timedelta(days=3 + 5 * i)), actor=None, now=at)
         if alias == "Nadia":
             isolation_room = next(r for r in first_shelter.rooms if r.is_isolation)
-            residents.isolate(resident, isolation_room, "health", "", at + timedelta(days=2),
-                              actor=None, at=at - timedelta(hours=20), now=at)
+            occupancy.isolate(bed.id, str(isolation_room.id), "health", "", at + timedelta(days=2), actor=None, now=at)
     free_family = next(b for b in first_beds if b.category == "family")
-    shelters.place_hold(free_family, at + timedelta(hours=5), "", actor=None, at=at)
-    shelters.set_out_of_service(men[-1], "Broken frame", at + timedelta(days=2), actor=None, at=at)
+    occupancy.place_hold(free_family.id, at + timedelta(hours=5), "", actor=None, at=at)
+    occupancy.set_out_of_service(men[-1].id, "Broken frame", at + timedelta(days=2), actor=None, at=at)
 
 
 def _seed_referrals(at: datetime) -> None:
     """One referral waiting for an answer and one accepted, so both sides have something to see."""
-    from .referrals import services as referrals
-
     case_manager = db.session.scalar(select(User).where(User.username == "casemanager"))
     first_shelter = db.session.scalar(select(Shelter).order_by(Shelter.code_name))
     waiting = referrals.ReferralInput(

@@ -30,6 +30,32 @@ class Forbidden(DomainError):
     status = 403
 
 
+class Unauthorized(DomainError):
+    status = 401
+
+
+class TooManyRequests(DomainError):
+    status = 429
+
+
+# The one table from a refusal to its HTTP status, most specific first. A select field naming a row
+# that does not exist is the field's error (422, see web.chosen); an id in the URL that names nothing
+# is a 404; a database constraint that refuses a change is a 409.
+ERROR_STATUS: list[tuple[type[DomainError], int]] = [
+    (TooManyRequests, 429),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (DomainError, 422),
+]
+
+
+def status_of(exc: DomainError) -> int:
+    """The HTTP status of a refusal, from ERROR_STATUS."""
+    return next(status for kind, status in ERROR_STATUS if isinstance(exc, kind))
+
+
 def _wants_json() -> bool:
     return request.path.startswith("/api/") or (
         request.accept_mimetypes.best == "application/json"
@@ -83,7 +109,9 @@ def register_errors(app: Flask) -> None:
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
-        return page(exc.status, exc.message)
+        from .extensions import db
+        db.session.rollback()
+        return page(status_of(exc), exc.message)
 
     @app.errorhandler(Exception)
     def unexpected(exc):

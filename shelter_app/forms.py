@@ -4,10 +4,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from wtforms import DateTimeLocalField
+from wtforms import DateTimeLocalField, SelectMultipleField
 from wtforms.validators import ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from .timeutil import NonexistentLocalTime, local_input_value, local_to_utc
+
+
+# Every date the app takes lies in these years: anything else is a typo (and year 1 breaks time zones).
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -23,6 +29,8 @@ class LocalDateTimeField(DateTimeLocalField):
 
     def pre_validate(self, form):
         if self.data is not None:
+            if not (FIRST_YEAR <= self.data.year <= LAST_YEAR):
+                raise ValidationError(_l("Enter a date between the years %(a)d and %(b)d.", a=FIRST_YEAR, b=LAST_YEAR))
             try:
                 local_to_utc(self.data)
             except NonexistentLocalTime:
@@ -43,3 +51,10 @@ def optional_int(value) -> int | None:
     if value in ("", None):
         return None
     return int(value)
+
+
+class CheckboxesField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()

@@ -1,7 +1,9 @@
 """Imports every model so that the metadata (and Alembic) knows all tables."""
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import LoginFailure, User, UserSession  # noqa: F401
-from .residents.models import Isolation, Resident, Stay  # noqa: F401
-from .shelters.models import Bed, Hold, Room, Shelter  # noqa: F401
+from .shelters.models import Bed, Room, Shelter  # noqa: F401
+from .residents.models import Resident  # noqa: F401
+from .beds.models import Hold, Isolation, Stay  # noqa: F401
 from .api.models import ApiToken  # noqa: F401
 from .referrals.models import Referral  # noqa: F401
+from .submissions import FormSubmission  # noqa: F401

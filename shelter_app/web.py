@@ -1,9 +1,15 @@
-"""Rendering helpers: a full page, or only a block of it for htmx requests."""
+"""Rendering helpers and the one action path every POST goes through."""
 from __future__ import annotations
 
-from flask import current_app, make_response, redirect, render_template, url_for
+from dataclasses import dataclass
+from typing import Callable
 
-from .extensions import htmx
+from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy.exc import IntegrityError
+
+from .errors import Conflict, DomainError, NotFound, status_of
+from .extensions import db, htmx
 
 
 def is_fragment_request() -> bool:
@@ -25,14 +31,18 @@ def render(template_name: str, *, fragment: str | None = None, status: int = 200
     return response
 
 
-def see_other(endpoint: str, **values):
+def see_other_url(url: str):
     """The 303 that ends a plain POST; for htmx a redirect header so the browser follows it."""
-    url = url_for(endpoint, **values)
     if htmx:
         response = make_response("", 204)
         response.headers["HX-Redirect"] = url
         return response
     return redirect(url, code=303)
+
+
+def see_other(endpoint: str, **values):
+    """see_other_url for an endpoint."""
+    return see_other_url(url_for(endpoint, **values))
 
 
 def error_field(form, exc):
@@ -48,3 +58,110 @@ def attach_error(form, exc) -> None:
         field.errors = list(field.errors) + [exc.message]
     else:
         form.form_errors.append(exc.message)
+
+
+def chosen(getter, field, message: str):
+    """The row a select field picked; an id that names nothing is the field's error (422), not a 404."""
+    try:
+        return getter(field.data)
+    except NotFound:
+        raise DomainError(message, field=field.short_name) from None
+
+
+# --- the action path ------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What a successful action answers: a message for the person, and where its result is seen."""
+
+    message: str
+    location: str
+
+
+def after_commit(effect: Callable[[], None]) -> None:
+    """Queue a side effect (a push, a notification) to run once the action's transaction committed."""
+    g.setdefault("after_commit", []).append(effect)
+
+
+def _run_after_commit() -> None:
+    for effect in g.pop("after_commit", []):
+        try:
+            effect()
+        except Exception:  # a failed push must not turn a saved action into an error page
+            current_app.logger.exception("side effect after commit failed")
+
+
+def _answer(outcome: Outcome, fragment, done=None):
+    if done is not None:
+        return done(outcome)
+    if fragment is not None and is_fragment_request():
+        return fragment(outcome)
+    if outcome.message:
+        flash(outcome.message, "success")
+    return see_other_url(outcome.location)
+
+
+def act(perform: Callable[[], Outcome], *, again: Callable[[int], object], form=None, fragment=None,
+        done=None, keep_on_refusal: bool = False):
+    """The one path of every POST: validate → one service call → commit once → side effects → answer.
+
+    perform() makes the one service call and returns an Outcome. On success the change is committed,
+    queued side effects run, and the answer is fragment(outcome) for htmx or a 303 to
+    outcome.location (done(outcome) instead, where the answer must be a page, e.g. a secret shown
+    once). On a refusal (invalid form, DomainError, a constraint the database enforces)
+    nothing is saved (unless keep_on_refusal, for records of the refusal itself such as a failed
+    sign-in), the message goes to the field it names or to the form, and again(status) renders the
+    form once more with what was typed. A form sent twice with the same one-time token
+    (`form_token`, or an `Idempotency-Key` header) is done once; the second answer is the first one's.
+    """
+    from .submissions import claim, complete
+
+    g.pop("after_commit", None)
+    if form is not None and not form.validate():
+        db.session.rollback()
+        return again(422)
+    token = (request.form.get("form_token") or request.headers.get("Idempotency-Key") or "").strip()
+    submission = None
+    try:
+        if token and current_user.is_authenticated:
+            submission, earlier = claim(current_user, token, request.path)
+            if earlier is not None:
+                db.session.rollback()
+                return _answer(earlier, fragment, done)
+        outcome = perform()
+        if submission is not None:
+            complete(submission, outcome)
+        db.session.flush()
+    except IntegrityError:
+        refusal: DomainError = Conflict(_conflict_message())
+    except DomainError as exc:
+        refusal = exc
+    else:
+        try:
+            db.session.commit()
+        except IntegrityError:
+            refusal = Conflict(_conflict_message())
+        else:
+            _run_after_commit()
+            return _answer(outcome, fragment, done)
+    g.pop("after_commit", None)
+    if keep_on_refusal:
+        db.session.commit()
+    else:
+        db.session.rollback()
+    if form is not None:
+        attach_error(form, refusal)
+    g.refusal = refusal
+    return again(status_of(refusal))
+
+
+def _conflict_message() -> str:
+    from flask_babel import gettext as _
+
+    return _("Someone else changed this at the same moment. Look at it again and retry.")
+
+
+def refusal_message() -> str | None:
+    """The message of the refusal act() is answering, if any (for a panel that shows it on top)."""
+    refusal = g.get("refusal")
+    return refusal.message if refusal is not None else None

@@ -26,13 +26,29 @@ def _test_database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.db")
 
 
-def _reset_postgres_schema(url: str) -> None:
+def _scratch_postgres_database(url: str) -> str:
+    """A new empty database beside DATABASE_URL's, for this run only: runs side by side never meet."""
     from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
 
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
+    base = make_url(url)
+    name = f"{base.database}_run{os.getpid()}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_postgres_database(url: str) -> None:
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    scratch = make_url(url)
+    engine = create_engine(scratch.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{scratch.database}" WITH (FORCE)'))
     engine.dispose()
 
 
@@ -42,7 +58,7 @@ def app(tmp_path_factory):
     os.environ["SHELTER_INSTANCE_PATH"] = str(instance)
     url = _test_database_url(tmp_path_factory)
     if url.startswith("postgresql"):
-        _reset_postgres_schema(url)
+        url = _scratch_postgres_database(url)
     app = create_app({
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -57,6 +73,8 @@ def app(tmp_path_factory):
     yield app
     with app.app_context():
         db.engine.dispose()
+    if url.startswith("postgresql"):
+        _drop_postgres_database(url)
 
 
 def _empty_database() -> None:

@@ -1,7 +1,7 @@
 """The OpenAPI 3 document of the partner API (served at /api/v1/openapi.json)."""
 from __future__ import annotations
 
-from ..shelters.models import BED_CATEGORIES
+from ..shelters.vocab import BedCategory
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 
@@ -52,7 +52,7 @@ def openapi_document() -> dict:
                     "additionalProperties": False,
                     "properties": {
                         "generated_at": {"type": "string", "format": "date-time"},
-                        "categories": {"type": "array", "items": {"type": "string", "enum": list(BED_CATEGORIES)}},
+                        "categories": {"type": "array", "items": {"type": "string", "enum": list(BedCategory.values())}},
                         "shelters": {"type": "array", "items": {"$ref": "#/components/schemas/ShelterAvailability"}},
                     },
                 },
@@ -64,9 +64,9 @@ def openapi_document() -> dict:
                         "code_name": {"type": "string", "description": "The only name partners know a shelter by."},
                         "free_beds": {
                             "type": "object",
-                            "required": list(BED_CATEGORIES),
+                            "required": list(BedCategory.values()),
                             "additionalProperties": False,
-                            "properties": {c: count for c in BED_CATEGORIES},
+                            "properties": {c: count for c in BedCategory.values()},
                         },
                         "free_beds_total": count,
                         "free_isolation_rooms": count,

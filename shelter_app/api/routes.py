@@ -4,20 +4,17 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from functools import wraps
 
-from flask import Blueprint, flash, jsonify, request
+from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-from ..auth.access import roles_required
-from ..auth.models import User
+from ..auth.permissions import can, requires
 from ..availability.services import availability
-from ..errors import DomainError
 from ..extensions import csrf, db
-from ..shelters.models import BED_CATEGORIES
+from ..shelters.vocab import BedCategory
 from ..timeutil import utcnow
-from ..web import render, see_other
+from ..web import Outcome, act, render
 from . import services
 from .forms import NewTokenForm, RevokeTokenForm
 from .openapi import openapi_document
@@ -55,13 +52,13 @@ def api_auth_required(view):
                 except OperationalError:
                     db.session.rollback()
         elif current_user.is_authenticated:
-            if current_user.role != "casemanager":
+            if not can(current_user, "api.read"):
                 return _json_error(403, _("Not allowed"), _("Only case managers and partner systems use this API."))
         else:
             return _json_error(401, _("Please sign in"), _("Send an API token (Authorization: Bearer ...)."))
         return view(*args, **kwargs)
 
-    wrapped.allowed_roles = ("casemanager",)  # read by the access tests
+    wrapped.permission = "api.read"  # read by the access tests
     return wrapped
 
 
@@ -77,7 +74,7 @@ def get_availability():
     now = utcnow()
     return jsonify({
         "generated_at": _iso(now),
-        "categories": list(BED_CATEGORIES),
+        "categories": list(BedCategory.values()),
         "shelters": [
             {"code_name": a.code_name, "free_beds": a.free_by_category, "free_beds_total": a.free_total,
              "free_isolation_rooms": a.isolation_free, "updated_at": _iso(a.updated_at)}
@@ -93,44 +90,40 @@ def openapi():
 
 # --- tokens (administrator) ------------------------------------------------------------
 
-def _organisations() -> list[str]:
-    """Organisations of case manager accounts: suggestions for a new token."""
-    return list(db.session.scalars(
-        select(User.organisation).where(User.role == "casemanager", User.organisation.is_not(None))
-        .distinct().order_by(User.organisation)))
+def _tokens_page(form, status: int = 200, created: dict | None = None):
+    created = created or {}
+    return render("admin/api_tokens.html", fragment="content", status=status, form=form,
+                  tokens=services.list_tokens(), organisations=services.organisations(),
+                  plaintext=created.get("plaintext"), created=created.get("token"), revoke_form=RevokeTokenForm(),
+                  title=_("API tokens"))
 
 
 @tokens_bp.route("", methods=["GET", "POST"])
-@roles_required("admin")
+@requires("api_tokens.manage")
 def tokens():
     form = NewTokenForm()
-    status, plaintext, created = 200, None, None
-    if request.method == "POST":
-        status = 422
-        if form.validate():
-            try:
-                created, plaintext = services.create_token(form.organisation.data, form.label.data,
-                                                           actor=current_user, at=utcnow())
-            except DomainError as exc:
-                db.session.rollback()
-                getattr(form, exc.field or "label").errors = [exc.message]
-            else:
-                db.session.commit()
-                status = 200
-                form = NewTokenForm(formdata=None)
-    return render("admin/api_tokens.html", fragment="content", status=status, form=form,
-                  tokens=services.list_tokens(), organisations=_organisations(), plaintext=plaintext,
-                  created=created, revoke_form=RevokeTokenForm(), title=_("API tokens"))
+    if request.method == "GET":
+        return _tokens_page(form)
+    created: dict = {}
+
+    def perform():
+        created["token"], created["plaintext"] = services.create_token(form.organisation.data, form.label.data,
+                                                                       actor=current_user, at=utcnow())
+        return Outcome("", url_for("api_tokens.tokens"))
+
+    # The new token is shown once, in this answer: no redirect to a page that could show it again.
+    return act(perform, form=form, again=lambda status: _tokens_page(form, status),
+               done=lambda outcome: _tokens_page(NewTokenForm(formdata=None), 200, created))
 
 
 @tokens_bp.post("/<int:token_id>/revoke")
-@roles_required("admin")
+@requires("api_tokens.manage")
 def revoke(token_id: int):
-    form = RevokeTokenForm()
     token = services.get_token(token_id)
-    if not form.validate():
-        return see_other("api_tokens.tokens")
-    services.revoke_token(token, actor=current_user, at=utcnow())
-    db.session.commit()
-    flash(_("Token %(prefix)s… revoked; it no longer opens the API.", prefix=token.prefix), "success")
-    return see_other("api_tokens.tokens")
+
+    def perform():
+        services.revoke_token(token, actor=current_user, at=utcnow())
+        return Outcome(_("Token %(prefix)s… revoked; it no longer opens the API.", prefix=token.prefix),
+                       url_for("api_tokens.tokens"))
+
+    return act(perform, form=RevokeTokenForm(), again=lambda status: _tokens_page(NewTokenForm(formdata=None), status))

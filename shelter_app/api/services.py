@@ -12,6 +12,8 @@ from ..audit.services import record
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..validation import clean_text
+from ..auth.models import User
+from ..auth.vocab import Role
 from .models import ApiToken
 
 TOKEN_MARK = "shk_"
@@ -67,3 +69,10 @@ def authenticate_token(plaintext: str, *, at: datetime) -> ApiToken | None:
     if token.last_used_at is None or at - token.last_used_at >= USE_RECORD_INTERVAL:
         token.last_used_at = at
     return token
+
+
+def organisations() -> list[str]:
+    """Organisations of case manager accounts: suggestions for a new token."""
+    return list(db.session.scalars(
+        select(User.organisation).where(User.role == Role.CASEMANAGER, User.organisation.is_not(None))
+        .distinct().order_by(User.organisation)))

@@ -1,16 +1,13 @@
-"""Who may see what: role checks for views and the session loader."""
+"""The session loader and the answer to a visitor without a session (permissions: auth.permissions)."""
 from __future__ import annotations
 
 from datetime import timedelta
-from functools import wraps
 
 from flask import abort, current_app, redirect, request, session, url_for
-from flask_login import current_user
 from sqlalchemy.exc import OperationalError
 
 from ..extensions import db, htmx, login_manager
 from ..timeutil import utcnow
-from .models import STAFF_ROLES
 
 
 @login_manager.user_loader
@@ -42,33 +39,3 @@ def _unauthorized():
     if request.method == "GET" and not request.path.startswith("/api/"):
         return redirect(login_url, code=303)
     abort(401)
-
-
-def roles_required(*roles: str):
-    """Allow only signed-in users with one of roles; others get 403, visitors the login page."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                return login_manager.unauthorized()
-            if current_user.role not in roles:
-                abort(403)
-            return view(*args, **kwargs)
-
-        wrapped.allowed_roles = roles  # read by the access test
-        return wrapped
-
-    return decorator
-
-
-def staff_required(view):
-    """Manager, trainer or night staff."""
-    return roles_required(*STAFF_ROLES)(view)
-
-
-def login_required(view):
-    """Any signed-in user."""
-    from .models import ROLE_VALUES
-
-    return roles_required(*ROLE_VALUES)(view)

@@ -4,16 +4,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, StringField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-ROLE_CHOICES = [
-    SelectChoice("night", _l("Night staff")),
-    SelectChoice("trainer", _l("Social skills trainer")),
-    SelectChoice("manager", _l("Manager")),
-    SelectChoice("casemanager", _l("Case manager (partner organisation)")),
-    SelectChoice("admin", _l("Administrator")),
-]
+from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, USERNAME_MAX, Locale, Role
 
 
 class LoginForm(FlaskForm):
@@ -24,12 +17,12 @@ class LoginForm(FlaskForm):
 
 
 class NewUserForm(FlaskForm):
-    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter a username.")), Length(max=40)],
+    username = StringField(_l("Username"), validators=[DataRequired(_l("Enter a username.")), Length(max=USERNAME_MAX)],
                            render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"})
-    display_name = StringField(_l("Name shown to colleagues"), validators=[Optional(), Length(max=80)])
-    role = SelectField(_l("Role"), choices=ROLE_CHOICES, validators=[DataRequired()])
-    organisation = StringField(_l("Organisation (case managers)"), validators=[Optional(), Length(max=120)])
-    locale = SelectField(_l("Language"), choices=[SelectChoice("pl", "Polski"), SelectChoice("en", "English")])
+    display_name = StringField(_l("Name shown to colleagues"), validators=[Optional(), Length(max=DISPLAY_NAME_MAX)])
+    role = SelectField(_l("Role"), choices=Role.choices(), validators=[DataRequired()])
+    organisation = StringField(_l("Organisation (case managers)"), validators=[Optional(), Length(max=ORGANISATION_MAX)])
+    locale = SelectField(_l("Language"), choices=Locale.choices())
     password = PasswordField(_l("Initial password"), validators=[DataRequired(_l("Enter a password.")), Length(max=200)],
                              render_kw={"autocomplete": "new-password"})
 

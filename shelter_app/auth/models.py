@@ -1,46 +1,32 @@
 """Users, their server-side sessions and failed login attempts."""
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-
-
-class Role(str, enum.Enum):
-    MANAGER = "manager"
-    TRAINER = "trainer"
-    NIGHT = "night"
-    CASEMANAGER = "casemanager"
-    ADMIN = "admin"
-
-
-ROLE_VALUES = tuple(r.value for r in Role)
-STAFF_ROLES = (Role.MANAGER.value, Role.TRAINER.value, Role.NIGHT.value)
+from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, USERNAME_MAX, Locale, Role
 
 
 class User(db.Model):
     __tablename__ = "users"
     __table_args__ = (
-        CheckConstraint(
-            "role IN ('manager', 'trainer', 'night', 'casemanager', 'admin')", name="role_known"
-        ),
-        CheckConstraint("locale IN ('pl', 'en')", name="locale_known"),
-        CheckConstraint("length(username) BETWEEN 2 AND 40", name="username_length"),
+        CheckConstraint(Role.check("role"), name="role_known"),
+        CheckConstraint(Locale.check("locale"), name="locale_known"),
+        CheckConstraint(f"length(username) BETWEEN 2 AND {USERNAME_MAX}", name="username_length"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Stored lower-case so that "Night" and "night" are one account.
-    username: Mapped[str] = mapped_column(String(40), unique=True)
-    display_name: Mapped[str] = mapped_column(String(80))
+    username: Mapped[str] = mapped_column(String(USERNAME_MAX), unique=True)
+    display_name: Mapped[str] = mapped_column(String(DISPLAY_NAME_MAX))
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
-    locale: Mapped[str] = mapped_column(String(5), default="pl")
-    organisation: Mapped[str | None] = mapped_column(String(120))
+    locale: Mapped[str] = mapped_column(String(5), default=Locale.PL)
+    organisation: Mapped[str | None] = mapped_column(String(ORGANISATION_MAX))
     created_at: Mapped[datetime]
 
     sessions: Mapped[list["UserSession"]] = relationship(back_populates="user", passive_deletes=True)
@@ -63,13 +49,6 @@ class User(db.Model):
     def get_id(self) -> str | None:
         """The session token, not the user id: ending the session row ends the login."""
         return self.session_token
-
-    def has_role(self, *roles: str) -> bool:
-        return self.role in roles
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role in STAFF_ROLES
 
 
 class UserSession(db.Model):

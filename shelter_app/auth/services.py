@@ -11,22 +11,23 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
-from ..errors import DomainError, NotFound
+from ..errors import DomainError, NotFound, TooManyRequests, Unauthorized
 from ..extensions import db
-from .models import ROLE_VALUES, LoginFailure, User, UserSession
+from .models import LoginFailure, User, UserSession
 from .passwords import dummy_verify, hash_password, verify_password
+from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, Locale, Role
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
 MAX_PASSWORD = 200
 
 
-class LoginRefused(DomainError):
-    status = 401
+class LoginRefused(Unauthorized):
+    """Wrong or missing credentials."""
 
 
-class LockedOut(LoginRefused):
-    status = 429
+class LockedOut(TooManyRequests):
+    """Too many failures for one username."""
 
 
 def normalise_username(username: str) -> str:
@@ -56,7 +57,7 @@ def validate_password(password: str) -> str:
 
 
 def validate_role(role: str) -> str:
-    if role not in ROLE_VALUES:
+    if role not in Role.values():
         raise DomainError(_("Choose one of the listed roles."), field="role")
     return role
 
@@ -67,13 +68,13 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
     name = validate_username(username)
     validate_password(password)
     validate_role(role)
-    display_name = (display_name or "").strip()[:80] or name
-    if locale not in ("pl", "en"):
+    display_name = (display_name or "").strip()[:DISPLAY_NAME_MAX] or name
+    if locale not in Locale.values():
         raise DomainError(_("Choose a listed language."), field="locale")
     if db.session.scalar(select(User.id).where(User.username == name)) is not None:
         raise DomainError(_("This username is taken."), field="username")
     user = User(username=name, display_name=display_name, role=role, locale=locale,
-                organisation=(organisation or "").strip()[:120] or None,
+                organisation=(organisation or "").strip()[:ORGANISATION_MAX] or None,
                 password_hash=hash_password(password), active=True, created_at=at)
     db.session.add(user)
     try:
@@ -111,7 +112,8 @@ def reset_password(user: User, password: str, *, actor, at: datetime) -> None:
 
 
 def set_locale(user: User, locale: str, *, at: datetime) -> None:
-    if locale not in ("pl", "en"):
+    """The language the user reads the app in."""
+    if locale not in Locale.values():
         raise DomainError(_("Choose a listed language."), field="locale")
     user.locale = locale
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint
 from flask_babel import gettext as _
 
-from ..auth.access import roles_required
+from ..auth.permissions import requires
 from ..timeutil import utcnow
 from ..web import render
 from . import services
@@ -13,7 +13,7 @@ bp = Blueprint("availability", __name__)
 
 
 @bp.get("/availability")
-@roles_required("casemanager")
+@requires("availability.view")
 def index():
     now = utcnow()
     return render("availability/index.html", fragment="figures", title=_("Bed availability"),

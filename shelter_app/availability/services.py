@@ -4,12 +4,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, union_all
+from sqlalchemy import exists, func, or_, select, union_all
 
 from ..audit.models import AuditEvent
+from ..beds.models import Hold, Isolation, Stay
+from ..beds.services import free_bed_condition
 from ..extensions import db
-from ..residents.models import Isolation, Stay
-from ..shelters.models import BED_CATEGORIES, Bed, Hold, Room, Shelter
+from ..shelters.models import Bed, Room, Shelter
+from ..shelters.vocab import BedCategory, RoomKind
 
 
 @dataclass(frozen=True)
@@ -23,15 +25,6 @@ class ShelterAvailability:
     @property
     def free_total(self) -> int:
         return sum(self.free_by_category.values())
-
-
-def free_bed_condition(at: datetime):
-    """A bed is free at `at`: nobody in it, no unexpired unreleased hold, in service (or back by then)."""
-    return and_(
-        ~exists().where(Stay.bed_id == Bed.id, Stay.ended_at.is_(None)),
-        ~exists().where(Hold.bed_id == Bed.id, Hold.released_at.is_(None), Hold.expires_at > at),
-        or_(Bed.out_of_service_reason.is_(None), Bed.out_of_service_until <= at),
-    )
 
 
 def _last_changes(at: datetime):
@@ -76,19 +69,19 @@ def availability(at: datetime) -> list[ShelterAvailability]:
     free: dict[int, dict[str, int]] = {}
     for shelter_id, category, n in db.session.execute(
         select(Room.shelter_id, Bed.category, func.count(Bed.id)).join(Room)
-        .where(Room.kind != "isolation", free_bed_condition(at))
+        .where(Room.kind == RoomKind.REGULAR, free_bed_condition(at))
         .group_by(Room.shelter_id, Bed.category)
     ):
         free.setdefault(shelter_id, {})[category] = n
     taken = exists().where(Isolation.room_id == Room.id, Isolation.ended_at.is_(None))
     isolation_free = dict(db.session.execute(
-        select(Room.shelter_id, func.count(Room.id)).where(Room.kind == "isolation", ~taken)
+        select(Room.shelter_id, func.count(Room.id)).where(Room.kind == RoomKind.ISOLATION, ~taken)
         .group_by(Room.shelter_id)).all())
     updated = dict(db.session.execute(_last_changes(at)).all())
     return [
         ShelterAvailability(
             shelter_id=shelter_id, code_name=code_name,
-            free_by_category={c: free.get(shelter_id, {}).get(c, 0) for c in BED_CATEGORIES},
+            free_by_category={c: free.get(shelter_id, {}).get(c, 0) for c in BedCategory.values()},
             isolation_free=isolation_free.get(shelter_id, 0),
             updated_at=updated.get(shelter_id),
         )

@@ -1,17 +1,16 @@
 """Home per role, the account page, and /healthz."""
 from __future__ import annotations
 
-from flask import flash, jsonify, redirect, request, url_for
+from flask import current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import text
 
-from ..auth.access import login_required
+from ..auth.permissions import home_endpoint, requires
 from ..auth.services import set_locale
-from ..errors import DomainError
 from ..extensions import db
 from ..timeutil import utcnow
-from ..web import render, see_other
+from ..web import Outcome, act, refusal_message, render
 from . import bp
 
 
@@ -25,38 +24,26 @@ def healthz():
     return jsonify({"status": "ok", "db": "ok"})
 
 
-ROLE_HOME = {
-    "night": "board.index",
-    "trainer": "board.index",
-    "manager": "board.index",
-    "casemanager": "availability.index",
-    "admin": "admin.users",
-}
-
-
 @bp.get("/")
-@login_required
+@requires("account")
 def home():
     """Each role starts where its work is: staff on the bed board, partners on availability."""
-    return redirect(url_for(ROLE_HOME[current_user.role]))
+    return redirect(url_for(home_endpoint(current_user)))
 
 
 @bp.route("/account", methods=["GET", "POST"])
-@login_required
+@requires("account")
 def account():
-    from flask import current_app
+    def again(status: int = 200):
+        refusal = refusal_message()
+        return render("account.html", fragment="content", status=status, title=_("Account"),
+                      languages=current_app.config["LANGUAGES"], errors={"locale": refusal} if refusal else {})
 
-    status = 200
-    errors: dict[str, str] = {}
-    if request.method == "POST":
-        try:
-            set_locale(current_user, request.form.get("locale", ""), at=utcnow())
-        except DomainError as exc:
-            errors[exc.field or "locale"] = exc.message
-            status = 422
-        else:
-            db.session.commit()
-            flash(_("Saved."), "success")
-            return see_other("main.account")
-    return render("account.html", fragment="content", status=status, title=_("Account"),
-                  languages=current_app.config["LANGUAGES"], errors=errors)
+    if request.method == "GET":
+        return again()
+
+    def perform():
+        set_locale(current_user, request.form.get("locale", ""), at=utcnow())
+        return Outcome(_("Saved."), url_for("main.account"))
+
+    return act(perform, again=again)

@@ -7,15 +7,10 @@ from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from ..shelters.models import BED_CATEGORIES, Shelter, _in
-
-# Stored statuses. "Expired" and "overdue" are worked out when read, from the clock.
-STATUSES = ("pending", "accepted", "declined", "cancelled", "arrived")
-# Short choices a case manager ticks; the free-text note carries the rest (no names).
-NEEDS = ("urgent_medical", "medication", "pregnancy", "reduced_mobility", "mental_health", "high_risk",
-         "isolation")
-DECLINE_REASONS = ("no_bed", "needs_not_met", "not_suitable", "other")
-MAX_PEOPLE = 10
+from ..shelters.models import Shelter
+from ..shelters.vocab import BedCategory
+from .vocab import (CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, ORGANISATION_MAX,
+                    DeclineReason, ReferralStatus)
 
 
 class Referral(db.Model):
@@ -25,15 +20,14 @@ class Referral(db.Model):
     __table_args__ = (
         # A partner's own reference is unique within that partner, so a double send is refused.
         UniqueConstraint("organisation", "code", name="uq_referrals_organisation_code"),
-        CheckConstraint(_in("status", STATUSES), name="status_known"),
-        CheckConstraint(_in("category", BED_CATEGORIES), name="category_known"),
+        CheckConstraint(ReferralStatus.check("status"), name="status_known"),
+        CheckConstraint(BedCategory.check("category"), name="category_known"),
         CheckConstraint(f"people BETWEEN 1 AND {MAX_PEOPLE}", name="people_range"),
-        CheckConstraint("length(code) BETWEEN 1 AND 40", name="code_length"),
+        CheckConstraint(f"length(code) BETWEEN 1 AND {CODE_MAX}", name="code_length"),
         CheckConstraint("length(organisation) >= 1", name="organisation_given"),
         CheckConstraint("arrival_until > arrival_from", name="window_ordered"),
         CheckConstraint("status IN ('pending', 'cancelled') OR answered_at IS NOT NULL", name="answered_when"),
-        CheckConstraint(f"decline_reason IS NULL OR {_in('decline_reason', DECLINE_REASONS)}",
-                        name="decline_reason_known"),
+        CheckConstraint(DeclineReason.check("decline_reason", nullable=True), name="decline_reason_known"),
         CheckConstraint("(status = 'declined') = (decline_reason IS NOT NULL)", name="declined_with_reason"),
         CheckConstraint("status NOT IN ('accepted', 'arrived') OR shelter_id IS NOT NULL", name="accepted_by_shelter"),
         CheckConstraint("(status = 'arrived') = (stay_id IS NOT NULL)", name="arrived_with_stay"),
@@ -42,7 +36,7 @@ class Referral(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The partner organisation of the case manager who sent it: who may see it.
-    organisation: Mapped[str] = mapped_column(String(120), index=True)
+    organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     # NULL: any shelter; set to the accepting shelter when accepted.
     shelter_id: Mapped[int | None] = mapped_column(ForeignKey("shelters.id", ondelete="RESTRICT"), index=True)
@@ -50,18 +44,18 @@ class Referral(db.Model):
     people: Mapped[int]
     arrival_from: Mapped[datetime]
     arrival_until: Mapped[datetime]
-    languages: Mapped[str] = mapped_column(String(200), default="")
+    languages: Mapped[str] = mapped_column(String(LANGUAGES_MAX), default="")
     interpreter_needed: Mapped[bool] = mapped_column(Boolean, default=False)
     needs: Mapped[list] = mapped_column(JSON, default=list)
-    note: Mapped[str] = mapped_column(String(500), default="")
+    note: Mapped[str] = mapped_column(String(NOTE_MAX), default="")
     # The partner's own reference for the person; never their name.
-    code: Mapped[str] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(20), default="pending")
+    code: Mapped[str] = mapped_column(String(CODE_MAX))
+    status: Mapped[str] = mapped_column(String(20), default=ReferralStatus.PENDING)
     created_at: Mapped[datetime]
     answered_at: Mapped[datetime | None]
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     decline_reason: Mapped[str | None] = mapped_column(String(20))
-    decline_note: Mapped[str] = mapped_column(String(300), default="")
+    decline_note: Mapped[str] = mapped_column(String(DECLINE_NOTE_MAX), default="")
     cancelled_at: Mapped[datetime | None]
     stay_id: Mapped[int | None] = mapped_column(ForeignKey("stays.id", ondelete="RESTRICT"), unique=True)
 

@@ -1,26 +1,22 @@
 """Referrals: the case manager's pages, and the staff's answers on the bed board."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import timedelta
 
-from flask import Blueprint, current_app, flash, request
+from flask import Blueprint, current_app, request, url_for
 from flask_babel import format_datetime, gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from ..auth.access import roles_required, staff_required
-from ..errors import DomainError, NotFound
-from ..extensions import db
-from ..residents import services as residents
+from ..auth.permissions import requires
+from ..beds.routes import board_location, on_board, render_board
+from ..errors import NotFound
+from ..residents.services import ResidentInput
 from ..shelters import services as shelters
-from ..shelters.routes import board_done, render_board
 from ..timeutil import utcnow
-from ..web import attach_error, render, see_other
+from ..web import Outcome, act, render
 from . import services
-from .forms import (DECLINE_LABELS, NEED_LABELS, STATUS_LABELS, AcceptForm, ArrivalForm, CancelForm, DeclineForm,
-                    ReferralForm)
-from .models import Referral
+from .forms import AcceptForm, ArrivalForm, CancelForm, DeclineForm, ReferralForm
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
 
@@ -29,69 +25,13 @@ def _answer_minutes() -> int:
     return current_app.config["REFERRAL_ANSWER_MINUTES"]
 
 
-@bp.app_context_processor
-def _inject():
-    return {"referral_labels": {"needs": NEED_LABELS, "decline": DECLINE_LABELS, "status": STATUS_LABELS},
-            "referral_board": board_referrals}
+# --- answers on the bed board ---------------------------------------------------------------
 
+def _board_act(referral_id: int, kind: str, form, perform):
+    """An answer to a referral from a shelter's board, through the one action path.
 
-# --- the bed board's referral block -------------------------------------------------------
-
-@dataclass
-class BoardItem:
-    referral: Referral
-    overdue: bool = False
-    hold: object | None = None
-    forms: dict = field(default_factory=dict)
-
-
-@dataclass
-class BoardReferrals:
-    pending: list[BoardItem]
-    expected: list[BoardItem]
-    overdue: int
-    waiting_elsewhere: int
-    answer_minutes: int
-    # Refusals about a referral no longer listed here (answered meanwhile, another shelter's): shown on top.
-    notices: list[str] = field(default_factory=list)
-
-    @property
-    def shown(self) -> bool:
-        return bool(self.pending or self.expected or self.waiting_elsewhere or self.notices)
-
-
-def board_referrals(shelter, failed: dict | None = None) -> BoardReferrals:
-    """The referral block of shelter's board, with fresh forms except a failed one (kept with its errors)."""
-    failed = failed or {}
-    now = utcnow()
-    minutes = _answer_minutes()
-    box = services.inbox(shelter, now, answer_minutes=minutes)
-
-    def form(kind, cls, referral):
-        key = (referral.id, kind)
-        if key in failed:
-            return failed[key]
-        f = cls(prefix=f"{kind}{referral.id}", formdata=None)
-        f.shelter_id.data = shelter.id
-        return f
-
-    pending = [BoardItem(r, overdue=services.is_overdue(r, now, minutes),
-                         forms={"accept": form("accept", AcceptForm, r), "decline": form("decline", DeclineForm, r)})
-               for r in box.pending]
-    expected = [BoardItem(r, hold=box.holds.get(r.id), forms={"arrive": form("arrive", ArrivalForm, r)})
-                for r in box.expected]
-    listed = {r.id for r in box.pending} | {r.id for r in box.expected}
-    notices = [message for (referral_id, _kind), f in failed.items() if referral_id not in listed
-               for message in [*f.form_errors, *(e for errors in f.errors.values() for e in errors)]]
-    return BoardReferrals(pending=pending, expected=expected, overdue=box.overdue,
-                          waiting_elsewhere=box.waiting_elsewhere, answer_minutes=minutes, notices=notices)
-
-
-def _board_act(referral_id: int, kind: str, form, action):
-    """Validate form, run action(referral, shelter) (one service call returning a message), commit, answer.
-
-    Success: the updated board (htmx) or a 303 back to it. Refusal: the board again with the message
-    at the referral's form, 422/409, nothing saved and what was typed kept.
+    perform(referral, shelter) makes the one service call and returns the message. A refusal shows
+    the board again with the message at the referral's form, what was typed kept.
     """
     referral = services.get_referral(referral_id)
     try:
@@ -100,61 +40,51 @@ def _board_act(referral_id: int, kind: str, form, action):
         if referral.shelter_id is None:
             raise NotFound(_("No such shelter.")) from None
         shelter = shelters.get_shelter(referral.shelter_id)
-    status = 422
-    if form.validate():
-        try:
-            message = action(referral, shelter)
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-            status = 422 if exc.status == 404 else exc.status
-        else:
-            return board_done(shelter, message, anchor="referrals")
-    shelter = shelters.get_shelter(shelter.id)
-    return render_board(shelter, status=status, referral_forms={(referral_id, kind): form})
+    return act(lambda: Outcome(perform(referral, shelter), board_location(shelter.id, "referrals")),
+               form=form, fragment=on_board(shelter),
+               again=lambda status: render_board(shelters.get_shelter(shelter.id), status=status,
+                                                 failed_referral={(referral_id, kind): form}))
 
 
 @bp.post("/<int:referral_id>/accept")
-@staff_required
+@requires("referrals.answer")
 def accept(referral_id: int):
     form = AcceptForm(prefix=f"accept{referral_id}")
 
-    def action(referral, shelter):
+    def perform(referral, shelter):
         hold = services.accept_referral(referral, shelter, actor=current_user, at=utcnow())
         return _("Referral %(code)s accepted: bed %(bed)s is held until %(until)s.", code=referral.code,
                  bed=hold.bed.label, until=_local(hold.expires_at))
 
-    return _board_act(referral_id, "accept", form, action)
+    return _board_act(referral_id, "accept", form, perform)
 
 
 @bp.post("/<int:referral_id>/decline")
-@staff_required
+@requires("referrals.answer")
 def decline(referral_id: int):
     form = DeclineForm(prefix=f"decline{referral_id}")
 
-    def action(referral, shelter):
+    def perform(referral, shelter):
         services.decline_referral(referral, form.reason.data, form.note.data or "", shelter=shelter,
                                   actor=current_user, at=utcnow())
         return _("Referral %(code)s declined; the case manager sees your answer.", code=referral.code)
 
-    return _board_act(referral_id, "decline", form, action)
+    return _board_act(referral_id, "decline", form, perform)
 
 
 @bp.post("/<int:referral_id>/check-in")
-@staff_required
+@requires("referrals.answer")
 def check_in(referral_id: int):
     form = ArrivalForm(prefix=f"arrive{referral_id}")
 
-    def action(referral, shelter):
-        now = utcnow()
-        resident = residents.create_resident(residents.ResidentInput(
+    def perform(referral, shelter):
+        stay = services.check_in_from_referral(referral, ResidentInput(
             alias=form.alias.data, sex=form.sex.data, age_band=form.age_band.data,
-            birth_year=form.birth_year.data), actor=current_user, at=now)
-        stay = services.check_in_from_referral(referral, resident, actor=current_user, at=now, now=now)
-        return _("%(alias)s checked in to bed %(bed)s (referral %(code)s).", alias=resident.alias,
+            birth_year=form.birth_year.data), actor=current_user, now=utcnow())
+        return _("%(alias)s checked in to bed %(bed)s (referral %(code)s).", alias=stay.resident.alias,
                  bed=stay.bed.label, code=referral.code)
 
-    return _board_act(referral_id, "arrive", form, action)
+    return _board_act(referral_id, "arrive", form, perform)
 
 
 def _local(value) -> str:
@@ -162,12 +92,12 @@ def _local(value) -> str:
 
 
 @bp.get("/inbox")
-@staff_required
+@requires("referrals.answer")
 def inbox():
     now = utcnow()
     box = services.inbox(None, now, answer_minutes=_answer_minutes())
     return render("referrals/inbox.html", fragment="inbox", title=_("Referrals"), box=box, now=now,
-                  overdue_ids={r.id for r in box.pending if services.is_overdue(r, now, _answer_minutes())},
+                  overdue_ids=box.overdue_ids,
                   shelters=shelters.list_shelters())
 
 
@@ -178,7 +108,7 @@ def _shelter_choices() -> list[SelectChoice]:
 
 
 @bp.get("")
-@roles_required("casemanager")
+@requires("referrals.send")
 def index():
     now = utcnow()
     referrals = services.list_for_organisation(current_user.organisation)
@@ -188,7 +118,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@roles_required("casemanager")
+@requires("referrals.send")
 def new():
     form = ReferralForm()
     form.shelter_id.choices = _shelter_choices()
@@ -199,29 +129,27 @@ def new():
         form.arrival_from.set_utc(now)
         form.arrival_until.set_utc(now + timedelta(hours=4))
     else:
-        status = 422
-        if form.validate():
-            try:
-                referral = services.create_referral(services.ReferralInput(
-                    shelter_id=form.shelter_id.data, category=form.category.data, people=form.people.data,
-                    arrival_from=form.arrival_from.utc, arrival_until=form.arrival_until.utc,
-                    languages=form.languages.data or "", interpreter_needed=form.interpreter_needed.data,
-                    needs=tuple(form.needs.data or ()), note=form.note.data or "", code=form.code.data or ""),
-                    actor=current_user, at=utcnow())
-            except DomainError as exc:
-                db.session.rollback()
-                attach_error(form, exc)
-                status = 422 if exc.status == 404 else exc.status
-            else:
-                db.session.commit()
-                flash(_("Referral %(code)s sent. The answer appears on this page.", code=referral.code), "success")
-                return see_other("referrals.show", referral_id=referral.id)
+        def perform():
+            referral = services.create_referral(services.ReferralInput(
+                shelter_id=form.shelter_id.data, category=form.category.data, people=form.people.data,
+                arrival_from=form.arrival_from.utc, arrival_until=form.arrival_until.utc,
+                languages=form.languages.data or "", interpreter_needed=form.interpreter_needed.data,
+                needs=tuple(form.needs.data or ()), note=form.note.data or "", code=form.code.data or ""),
+                actor=current_user, at=utcnow())
+            return Outcome(_("Referral %(code)s sent. The answer appears on this page.", code=referral.code),
+                           url_for("referrals.show", referral_id=referral.id))
+
+        return act(perform, form=form, again=lambda status: _render_new(form, status))
+    return _render_new(form, status)
+
+
+def _render_new(form, status: int):
     return render("referrals/new.html", fragment="content", status=status, form=form,
                   organisation=current_user.organisation, title=_("Ask for a bed"))
 
 
 @bp.get("/<int:referral_id>")
-@roles_required("casemanager")
+@requires("referrals.send")
 def show(referral_id: int):
     referral = services.get_for_organisation(referral_id, current_user.organisation)
     return _render_show(referral)
@@ -252,21 +180,15 @@ def _render_show(referral, *, status: int = 200, cancel_form=None):
 
 
 @bp.post("/<int:referral_id>/cancel")
-@roles_required("casemanager")
+@requires("referrals.send")
 def cancel(referral_id: int):
     referral = services.get_for_organisation(referral_id, current_user.organisation)
     form = CancelForm()
-    status = 422
-    if form.validate():
-        try:
-            services.cancel_referral(referral, actor=current_user, at=utcnow())
-        except DomainError as exc:
-            db.session.rollback()
-            attach_error(form, exc)
-            status = exc.status
-        else:
-            db.session.commit()
-            flash(_("Referral %(code)s withdrawn.", code=referral.code), "success")
-            return see_other("referrals.show", referral_id=referral.id)
-    referral = services.get_for_organisation(referral_id, current_user.organisation)
-    return _render_show(referral, status=status, cancel_form=form)
+
+    def perform():
+        services.cancel_referral(referral, actor=current_user, at=utcnow())
+        return Outcome(_("Referral %(code)s withdrawn.", code=referral.code),
+                       url_for("referrals.show", referral_id=referral.id))
+
+    return act(perform, form=form, again=lambda status: _render_show(
+        services.get_for_organisation(referral_id, current_user.organisation), status=status, cancel_form=form))

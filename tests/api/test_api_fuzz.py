@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from shelter_app import timeutil
 from shelter_app.api import services as tokens
 from shelter_app.extensions import db
-from tests.places import make_shelter
+from tests.factories import make_shelter
 
 FUZZ = settings(max_examples=30, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 

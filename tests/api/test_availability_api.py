@@ -10,7 +10,7 @@ from shelter_app import timeutil
 from shelter_app.api import services as tokens
 from shelter_app.api.models import ApiToken
 from shelter_app.extensions import db
-from tests.places import make_shelter
+from tests.factories import make_shelter
 
 
 def _token(organisation="Police East", label="case system"):

@@ -8,10 +8,11 @@ from sqlalchemy import event, insert, select
 from shelter_app import timeutil
 from shelter_app.availability.services import availability
 from shelter_app.extensions import db
+from shelter_app.beds import services as bed_services
 from shelter_app.residents import services as residents
-from shelter_app.shelters import services as shelters
+from tests import factories
 from shelter_app.shelters.models import Bed, Room, Shelter
-from tests.places import make_shelter
+from tests.factories import make_shelter
 
 
 def _resident(alias="Guest"):
@@ -39,11 +40,11 @@ def test_occupied_held_and_out_of_service_beds_are_not_free(app, travel):
     shelter, beds = make_shelter(code_name="Alfa", beds={"woman": 4}, isolation_rooms=1)
     now = timeutil.utcnow()
     resident = _resident()
-    residents.check_in(beds[0], resident, actor=None, at=now, now=now)
-    shelters.place_hold(beds[1], now + timedelta(hours=2), "", actor=None, at=now)
-    shelters.set_out_of_service(beds[2], "broken frame", now + timedelta(hours=1), actor=None, at=now)
+    factories.check_in(beds[0], resident, now=now)
+    bed_services.place_hold(beds[1].id, now + timedelta(hours=2), "", actor=None, at=now)
+    bed_services.set_out_of_service(beds[2].id, "broken frame", now + timedelta(hours=1), actor=None, at=now)
     iso = [r for r in shelter.rooms if r.is_isolation][0]
-    residents.isolate(resident, iso, "health", "", now + timedelta(days=1), actor=None, at=now, now=now)
+    factories.isolate(beds[0], iso, now=now)
     db.session.commit()
     figures = _by_code()["Alfa"]
     assert figures.free_by_category["woman"] == 1
@@ -60,12 +61,12 @@ def test_a_released_hold_and_a_check_out_free_the_bed(app):
     _shelter, beds = make_shelter(code_name="Alfa", beds={"man": 2})
     now = timeutil.utcnow()
     resident = _resident()
-    residents.check_in(beds[0], resident, actor=None, at=now, now=now)
-    hold = shelters.place_hold(beds[1], now + timedelta(hours=2), "", actor=None, at=now)
+    factories.check_in(beds[0], resident, now=now)
+    bed_services.place_hold(beds[1].id, now + timedelta(hours=2), "", actor=None, at=now)
     db.session.commit()
     assert _by_code()["Alfa"].free_by_category["man"] == 0
-    shelters.release_hold(hold, actor=None, at=timeutil.utcnow())
-    residents.check_out(resident, "other", "", actor=None, at=timeutil.utcnow(), now=timeutil.utcnow())
+    bed_services.release_hold(beds[1].id, actor=None, at=timeutil.utcnow())
+    factories.check_out(beds[0])
     db.session.commit()
     assert _by_code()["Alfa"].free_by_category["man"] == 2
 
@@ -77,7 +78,7 @@ def test_last_updated_is_the_latest_change_in_that_shelter(app, travel):
     assert before["Alfa"].updated_at is not None
     travel(minutes=45)
     now = timeutil.utcnow()
-    residents.check_in(a_beds[0], _resident(), actor=None, at=now - timedelta(hours=2), now=now)
+    factories.check_in(a_beds[0], _resident(), at=now - timedelta(hours=2), now=now)
     db.session.commit()
     after = _by_code()
     # The check-in was recorded now (though back-dated): that is when the figure changed.

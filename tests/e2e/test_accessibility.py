@@ -103,18 +103,18 @@ def test_bed_board_and_an_open_bed_panel(new_page, make_user, make_shelter, make
 
     from shelter_app import timeutil
     from shelter_app.extensions import db
-    from shelter_app.residents import services as residents
-    from shelter_app.shelters import services as shelters
+    from shelter_app.beds import services as bed_services
+    from tests import factories
     from tests.conftest import beds_of, rooms_of
 
     shelter = make_shelter(beds=6, isolation_rooms=1)
     beds = beds_of(shelter)
     now = timeutil.utcnow()
     ala = make_resident("Ala", languages="Ukrainian", allergies="nuts")
-    residents.check_in(beds[0], ala, actor=None, at=now, now=now)
-    residents.isolate(ala, rooms_of(shelter)[0], "health", "", now + timedelta(days=1), actor=None, at=now, now=now)
-    shelters.place_hold(beds[1], now + timedelta(hours=2), "", actor=None, at=now)
-    shelters.set_out_of_service(beds[2], "Leak", None, actor=None, at=now)
+    factories.check_in(beds[0], ala, now=now)
+    factories.isolate(beds[0], rooms_of(shelter)[0], now=now)
+    bed_services.place_hold(beds[1].id, now + timedelta(hours=2), "", actor=None, at=now)
+    bed_services.set_out_of_service(beds[2].id, "Leak", None, actor=None, at=now)
     db.session.commit()
     occupied, free = beds[0].id, beds[3].id
 

@@ -10,14 +10,14 @@ from tests.e2e.conftest import assert_no_horizontal_scroll, sign_in
 def test_pages_fit_360_px(browser, live_server, make_user, make_shelter, make_resident):
     from shelter_app import timeutil
     from shelter_app.extensions import db
-    from shelter_app.residents import services as residents
+    from tests import factories
 
     shelter = make_shelter(beds=8, isolation_rooms=1, name="A shelter with a rather long name for a phone")
     bed = beds_of(shelter)[0]
     resident = make_resident("Aleksandra-Magdalena Długopseudonim", languages="Ukrainian, Russian, English",
                              allergies="penicillin, peanuts, shellfish, latex")
     now = timeutil.utcnow()
-    residents.check_in(bed, resident, actor=None, at=now - timedelta(days=3), now=now)
+    factories.check_in(bed, resident, at=now - timedelta(days=3), now=now)
     db.session.commit()
     pages = {
         "manager": ["/", f"/board/{shelter.id}", f"/beds/{bed.id}", "/residents", f"/residents/{resident.id}",

@@ -6,7 +6,7 @@ from playwright.sync_api import expect
 from shelter_app.extensions import db
 from tests.conftest import PASSWORD
 from tests.e2e.conftest import assert_no_horizontal_scroll, screenshot, sign_in
-from tests.places import make_shelter
+from tests.factories import make_shelter
 
 
 def test_referral_sent_on_a_phone_and_accepted_on_the_board(app, new_page, make_user, monkeypatch):

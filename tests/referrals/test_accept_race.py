@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from shelter_app.extensions import db
 from shelter_app.referrals.models import Referral
-from shelter_app.shelters import services as shelter_services
-from shelter_app.shelters.models import Hold
-from tests.places import make_shelter
+from shelter_app.beds import services as bed_services
+from shelter_app.beds.models import Hold
+from tests.factories import make_shelter
 
 
 def test_two_acceptances_for_the_last_free_bed(app, login_as, send_referral, monkeypatch):
@@ -25,17 +25,17 @@ def test_two_acceptances_for_the_last_free_bed(app, login_as, send_referral, mon
     # side): the second must then find it taken under the lock. SQLite serialises the writers instead.
     side_by_side = db.engine.dialect.name == "postgresql"
     rendezvous = threading.Barrier(2, timeout=5 if side_by_side else 0.2)
-    original_get_bed = shelter_services.get_bed
+    original_lock = bed_services.lock
 
-    def get_bed(bed_id, *, lock=False):
-        if lock and threading.current_thread() is not threading.main_thread():
+    def lock(*, beds=(), rooms=()):
+        if beds and threading.current_thread() is not threading.main_thread():
             try:
                 rendezvous.wait()
             except threading.BrokenBarrierError:
                 pass
-        return original_get_bed(bed_id, lock=lock)
+        return original_lock(beds=beds, rooms=rooms)
 
-    monkeypatch.setattr(shelter_services, "get_bed", get_bed)
+    monkeypatch.setattr(bed_services, "lock", lock)
     start = threading.Barrier(2)
     responses = [None, None]
 

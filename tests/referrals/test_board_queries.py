@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import event
 
 from shelter_app.extensions import db
-from tests.places import make_shelter
+from tests.factories import make_shelter
 
 
 def _statements(call) -> int:

@@ -14,8 +14,10 @@ import pytest
 from shelter_app import timeutil
 from shelter_app.api import services as api_tokens
 from shelter_app.extensions import db
+from shelter_app.beds import services as beds
 from shelter_app.residents import services as residents
 from shelter_app.shelters import services as shelters
+from tests import factories
 from tests.referrals.conftest import referral_form
 
 SECRETS = {
@@ -55,11 +57,11 @@ def seeded(app, make_user, login_as, send_referral):
         alias=SECRETS["alias"], sex="female", country_of_origin=SECRETS["country of origin"],
         notes=SECRETS["resident notes"], legal_name=SECRETS["legal name"], document_data=SECRETS["document"]),
         actor=manager, at=now)
-    residents.check_in(occupied, resident, actor=night, at=now, now=now)
-    residents.isolate(resident, iso, "health", SECRETS["isolation note"], now + timedelta(days=2),
-                      actor=night, at=now, now=now)
-    shelters.place_hold(held, now + timedelta(hours=3), SECRETS["hold note"], actor=night, at=now)
-    shelters.set_out_of_service(out, SECRETS["out of service reason"], None, actor=manager, at=now)
+    factories.check_in(occupied, resident, actor=night, now=now)
+    factories.isolate(occupied, iso, note=SECRETS["isolation note"], until=now + timedelta(days=2), actor=night,
+                      now=now)
+    beds.place_hold(held.id, now + timedelta(hours=3), SECRETS["hold note"], actor=night, at=now)
+    beds.set_out_of_service(out.id, SECRETS["out of service reason"], None, actor=manager, at=now)
     shelters.create_shelter("Osprey", "Second Realname", "Elsewhere 1", actor=manager, at=now)
     db.session.commit()
 

@@ -9,9 +9,9 @@ from sqlalchemy import select
 from shelter_app import timeutil
 from shelter_app.extensions import db
 from shelter_app.referrals.models import Referral
-from shelter_app.residents.models import Resident, Stay
-from shelter_app.shelters.models import Hold
-from tests.places import make_shelter
+from shelter_app.beds.models import Hold, Stay
+from shelter_app.residents.models import Resident
+from tests.factories import make_shelter
 from tests.referrals.conftest import referral_form
 
 

@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 from shelter_app import timeutil
 from shelter_app.audit.models import AuditEvent
 from shelter_app.extensions import db
-from shelter_app.residents import services as residents
-from shelter_app.residents.models import Resident, Stay
+from shelter_app.beds import services as beds
+from shelter_app.beds.models import Stay
+from shelter_app.residents.models import Resident
 from tests.conftest import beds_of
 
 
@@ -23,7 +24,8 @@ def housed(make_shelter, make_resident):
     ala.legal_name = "Alla Kowalenko-Legal"
     ala.document_data = "Passport XY123456"
     now = timeutil.utcnow()
-    residents.check_in(bed, ala, actor=None, at=now - timedelta(days=2), now=now)
+    beds.check_in(bed.id, beds.CheckIn(resident_id=ala.id, at=now - timedelta(days=2), confirm_backdate=True),
+                  actor=None, now=now)
     db.session.commit()
     return ala
 
@@ -76,8 +78,8 @@ def test_resident_page_full_and_fragment(login_as, housed):
 def test_history_shows_moves_and_check_out(login_as, housed):
     bed2 = beds_of(db.session.scalar(select(Stay)).bed.room.shelter)[1]
     now = timeutil.utcnow()
-    residents.move(housed, bed2, actor=None, at=now - timedelta(days=1), now=now)
-    residents.check_out(housed, "own_accommodation", "Flat of her own", actor=None, at=now, now=now)
+    stay = beds.move(db.session.scalar(select(Stay)).bed_id, bed2.id, actor=None, now=now - timedelta(days=1))
+    beds.check_out(stay.bed_id, "own_accommodation", "Flat of her own", actor=None, now=now)
     db.session.commit()
     html = login_as("trainer", locale="en").get(f"/residents/{housed.id}").get_data(as_text=True)
     assert "moved" in html and "checked out: Own accommodation · Flat of her own" in html
@@ -153,8 +155,10 @@ def test_edit_form_prefilled_and_fragment(login_as, housed):
     assert "<html" not in c.get(f"/residents/{housed.id}/edit", htmx=True).get_data(as_text=True)
 
 
-def test_check_in_across_the_autumn_clock_change(login_as, make_shelter, make_resident):
+def test_check_in_across_the_autumn_clock_change(login_as, make_shelter, make_resident, travel):
     """25 Oct 2026: 03:00 CEST becomes 02:00 CET. A night from 01:30 to 04:00 lasts 3.5 hours."""
+    # The night is recorded as it happens (at 04:30 CET), not a month later.
+    travel(seconds=(datetime(2026, 10, 25, 3, 30, tzinfo=timezone.utc) - timeutil.utcnow()).total_seconds())
     shelter = make_shelter(beds=1)
     bed = beds_of(shelter)[0]
     ala = make_resident("Ala")
@@ -164,7 +168,7 @@ def test_check_in_across_the_autumn_clock_change(login_as, make_shelter, make_re
     stay = db.session.scalar(select(Stay))
     assert stay.started_at == datetime(2026, 10, 24, 23, 30, tzinfo=timezone.utc)
     checkout_at = timeutil.local_to_utc(datetime(2026, 10, 25, 4, 0))
-    residents.check_out(ala, "left", "", actor=None, at=checkout_at, now=timeutil.utcnow())
+    beds.check_out(bed.id, "left", "", actor=None, now=checkout_at)
     db.session.commit()
     assert stay.ended_at - stay.started_at == timedelta(hours=3, minutes=30)
     html = login_as("trainer", locale="en").get(f"/residents/{ala.id}").get_data(as_text=True)

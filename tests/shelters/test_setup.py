@@ -4,7 +4,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from shelter_app.extensions import db
-from shelter_app.residents.models import Isolation, Resident, Stay
+from shelter_app.beds.models import Isolation, Stay
+from shelter_app.residents.models import Resident
 from shelter_app.shelters.models import Bed, Room, Shelter
 
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from shelter_app import timeutil
 from shelter_app.audit.models import AuditEvent
 from shelter_app.extensions import db
-from shelter_app.residents.models import Isolation, Resident, Stay
-from shelter_app.shelters.models import Hold
+from shelter_app.beds.models import Hold, Isolation, Stay
+from shelter_app.residents.models import Resident
 from tests.conftest import beds_of, rooms_of
 
 
@@ -51,27 +51,26 @@ def test_unknown_shelter_and_bed_are_404(night):
 
 
 def test_counts_reflect_every_state(night, make_shelter, make_resident):
-    from shelter_app.residents import services as residents
-    from shelter_app.shelters import services as shelters
+    from shelter_app.beds import services as beds
 
     shelter = make_shelter(beds=5, isolation_rooms=2)
     b = beds_of(shelter)
     now = timeutil.utcnow()
     ala = make_resident("Ala")
-    residents.check_in(b[0], ala, actor=None, at=now, now=now)
-    shelters.place_hold(b[1], now + timedelta(hours=2), "", actor=None, at=now)
-    shelters.set_out_of_service(b[2], "Leak", None, actor=None, at=now)
-    shelters.set_out_of_service(b[3], "Paint", now + timedelta(hours=1), actor=None, at=now)
-    residents.isolate(ala, rooms_of(shelter)[0], "health", "", now + timedelta(days=1), actor=None, at=now, now=now)
+    beds.check_in(b[0].id, beds.CheckIn(resident_id=ala.id), actor=None, now=now)
+    beds.place_hold(b[1].id, now + timedelta(hours=2), "", actor=None, at=now)
+    beds.set_out_of_service(b[2].id, "Leak", None, actor=None, at=now)
+    beds.set_out_of_service(b[3].id, "Paint", now + timedelta(hours=1), actor=None, at=now)
+    beds.isolate(b[0].id, str(rooms_of(shelter)[0].id), "health", "", now + timedelta(days=1), actor=None, now=now)
     db.session.commit()
-    view = shelters.board(shelter, now)
+    view = beds.board(shelter, now)
     assert view.free_by_category["woman"] == 1
     assert (view.isolation_free, view.isolation_total, view.occupied) == (1, 2, 1)
     # an hour and a half later the painted bed is back and the hold is still on
-    later = shelters.board(shelter, now + timedelta(minutes=90))
+    later = beds.board(shelter, now + timedelta(minutes=90))
     assert later.free_by_category["woman"] == 2
     # three hours later the hold has expired by itself: no job had to run
-    assert shelters.board(shelter, now + timedelta(hours=3)).free_by_category["woman"] == 3
+    assert beds.board(shelter, now + timedelta(hours=3)).free_by_category["woman"] == 3
     html = night.get(f"/board/{shelter.id}").get_data(as_text=True)
     assert "Ala" in html and "in isolation" in html and "held until" in html and "out of service" in html
 
@@ -196,7 +195,7 @@ def test_move_to_a_free_bed(night, make_shelter, make_resident):
     assert stays[0].ended_at == stays[1].started_at
     # from an empty bed there is nobody to move
     nobody = night.post(f"/beds/{b1.id}/move", {"m-to_bed_id": b2.id})
-    assert nobody.status_code == 422 and "Nobody is checked in to this bed" in nobody.get_data(as_text=True)
+    assert nobody.status_code == 409 and "Nobody is checked in to this bed" in nobody.get_data(as_text=True)
 
 
 def test_move_refuses_a_held_or_out_of_service_bed(night, make_shelter, make_resident):
@@ -251,11 +250,14 @@ def test_isolation_start_and_end(night, make_shelter, make_resident):
     assert second.status_code == 409 and "already in use" in second.get_data(as_text=True)
     board = night.get(f"/board/{shelter.id}").get_data(as_text=True)
     assert "in isolation" in board
-    end = night.post(f"/beds/{b1.id}/end-isolation", {})
+    unconfirmed = night.post(f"/beds/{b1.id}/end-isolation", {})
+    assert unconfirmed.status_code == 422
+    assert db.session.scalar(select(Isolation).where(Isolation.ended_at.is_(None))) is not None
+    end = night.post(f"/beds/{b1.id}/end-isolation", {"ei-confirm": "y"})
     assert end.status_code == 303
     assert db.session.scalar(select(Isolation)).ended_at is not None
-    again = night.post(f"/beds/{b1.id}/end-isolation", {})
-    assert again.status_code == 422 and "Ala is not in isolation." in again.get_data(as_text=True)
+    again = night.post(f"/beds/{b1.id}/end-isolation", {"ei-confirm": "y"})
+    assert again.status_code == 409 and "Ala is not in isolation." in again.get_data(as_text=True)
 
 
 def test_check_out_ends_an_open_isolation(night, make_shelter, make_resident):
@@ -321,15 +323,14 @@ def test_out_of_service_and_back(night, make_shelter, make_resident):
 
 
 def test_occupied_bed_cannot_go_out_of_service(make_shelter, make_resident):
+    from shelter_app.beds import services as beds
     from shelter_app.errors import Conflict
-    from shelter_app.residents import services as residents
-    from shelter_app.shelters import services as shelters
 
     bed = beds_of(make_shelter(beds=1))[0]
     now = timeutil.utcnow()
-    residents.check_in(bed, make_resident("Ala"), actor=None, at=now, now=now)
+    beds.check_in(bed.id, beds.CheckIn(resident_id=make_resident("Ala").id), actor=None, now=now)
     with pytest.raises(Conflict):
-        shelters.set_out_of_service(bed, "Leak", None, actor=None, at=now)
+        beds.set_out_of_service(bed.id, "Leak", None, actor=None, at=now)
 
 
 def test_actions_need_csrf(night, make_shelter):

@@ -7,7 +7,7 @@ import threading
 from sqlalchemy import func, select
 
 from shelter_app.extensions import db
-from shelter_app.residents.models import Stay
+from shelter_app.beds.models import Stay
 from tests.conftest import beds_of
 
 N = 50
