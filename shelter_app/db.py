@@ -87,3 +87,17 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def reachable() -> bool:
+    """True if the database answers a trivial query now (for /healthz); never raises."""
+    from sqlalchemy import text
+
+    from .extensions import db
+
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any failure to reach the database is "down"
+        db.session.rollback()
+        return False
+    return True

@@ -70,6 +70,32 @@ def chosen(getter, field, message: str):
 
 # --- the action path ------------------------------------------------------------------------
 
+def save_in_passing() -> bool:
+    """Commit what a read left behind (a session's last use, a token's): best effort, never an error.
+
+    If another writer holds the database, nothing is lost that matters: the next request records it.
+    """
+    from sqlalchemy.exc import OperationalError
+
+    if not (db.session.dirty or db.session.new):
+        return True
+    try:
+        db.session.commit()
+    except OperationalError:
+        db.session.rollback()
+        return False
+    return True
+
+
+def audited_read(response):
+    """Commit the audit of a read before its page is sent: no record leaves the server unlogged.
+
+    Called after rendering, because a commit expires every loaded row.
+    """
+    db.session.commit()
+    return response
+
+
 @dataclass
 class Outcome:
     """What a successful action answers: a message for the person, and where its result is seen."""

@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from functools import wraps
 
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.exc import OperationalError
 
-from ..auth.permissions import can, requires
+from ..auth.permissions import requires
 from ..availability.services import availability
-from ..extensions import csrf, db
+from ..extensions import csrf
 from ..shelters.vocab import BedCategory
 from ..timeutil import utcnow
 from ..web import Outcome, act, render
 from . import services
+from .access import api_auth_required
 from .forms import NewTokenForm, RevokeTokenForm
 from .openapi import openapi_document
 
@@ -23,43 +22,6 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Tokens, not cookies, authenticate partner systems, and every route here only reads.
 csrf.exempt(bp)
 tokens_bp = Blueprint("api_tokens", __name__, url_prefix="/admin/api-tokens")
-
-
-def _json_error(status: int, title: str, message: str):
-    response = jsonify({"error": title, "message": message})
-    response.status_code = status
-    if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="shelter"'
-    return response
-
-
-def api_auth_required(view):
-    """A partner's bearer token or a case manager's session; otherwise 401/403 as JSON, never a redirect."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        header = request.headers.get("Authorization", "")
-        if header:
-            scheme, _sep, credentials = header.partition(" ")
-            token = (services.authenticate_token(credentials.strip(), at=utcnow())
-                     if scheme.lower() == "bearer" else None)
-            if token is None:
-                db.session.rollback()
-                return _json_error(401, _("Please sign in"), _("The API token is missing, wrong or revoked."))
-            if db.session.dirty:
-                try:
-                    db.session.commit()  # when it was last used; best effort, as for sessions
-                except OperationalError:
-                    db.session.rollback()
-        elif current_user.is_authenticated:
-            if not can(current_user, "api.read"):
-                return _json_error(403, _("Not allowed"), _("Only case managers and partner systems use this API."))
-        else:
-            return _json_error(401, _("Please sign in"), _("Send an API token (Authorization: Bearer ...)."))
-        return view(*args, **kwargs)
-
-    wrapped.permission = "api.read"  # read by the access tests
-    return wrapped
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import abort, current_app, redirect, request, session, url_for
-from sqlalchemy.exc import OperationalError
 
 from ..extensions import db, htmx, login_manager
 from ..timeutil import utcnow
+from ..web import save_in_passing
 
 
 @login_manager.user_loader
@@ -17,16 +17,10 @@ def _load_user(token: str):
     user = load_session(
         token, at=utcnow(), idle=timedelta(minutes=current_app.config["SESSION_IDLE_MINUTES"])
     )
-    if db.session.dirty or db.session.new:
-        # last_seen or an idle end: saved at once, whatever the view does afterwards. Best effort:
-        # if another writer holds the database, the next request records it instead.
-        try:
-            db.session.commit()
-        except OperationalError:
-            db.session.rollback()
-            if user is not None:
-                user = db.session.get(type(user), user.id)
-                user.session_token = token
+    # last_seen or an idle end: saved at once, whatever the view does afterwards.
+    if not save_in_passing() and user is not None:
+        user = db.session.get(type(user), user.id)
+        user.session_token = token
     return user
 
 

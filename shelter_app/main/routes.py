@@ -4,11 +4,10 @@ from __future__ import annotations
 from flask import current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import text
 
 from ..auth.permissions import home_endpoint, requires
 from ..auth.services import set_locale
-from ..extensions import db
+from ..db import reachable
 from ..timeutil import utcnow
 from ..web import Outcome, act, refusal_message, render
 from . import bp
@@ -16,10 +15,7 @@ from . import bp
 
 @bp.get("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except Exception:  # any failure to reach the database is "down"
-        db.session.rollback()
+    if not reachable():
         return jsonify({"status": "error", "db": "unreachable"}), 503
     return jsonify({"status": "ok", "db": "ok"})
 

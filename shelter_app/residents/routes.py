@@ -7,9 +7,8 @@ from flask_login import current_user
 
 from ..auth.permissions import can, requires
 from ..beds import services as beds
-from ..extensions import db
 from ..timeutil import utcnow
-from ..web import Outcome, act, render
+from ..web import Outcome, act, audited_read, render
 from . import services
 from .forms import ResidentForm
 
@@ -62,11 +61,8 @@ def new():
 def show(resident_id: int):
     resident = services.get_resident(resident_id)
     page = services.resident_page(resident, beds.history_of(resident), actor=current_user, at=utcnow())
-    response = render("residents/show.html", fragment="content", page=page, resident=resident, title=resident.alias)
-    # Committed after rendering (a commit expires every loaded row), and before anything is sent:
-    # no resident page leaves the server without its read in the audit log.
-    db.session.commit()
-    return response
+    return audited_read(render("residents/show.html", fragment="content", page=page, resident=resident,
+                               title=resident.alias))
 
 
 @bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])
