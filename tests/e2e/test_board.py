@@ -80,3 +80,54 @@ def test_board_on_a_tablet_shows_the_panel_beside_the_rooms(tablet, make_user, m
     assert panel["x"] >= rooms["x"] + rooms["width"] - 1, "panel sits to the right of the rooms"
     assert_no_horizontal_scroll(tablet)
     screenshot(tablet, "board-tablet")
+
+
+def test_undo_a_check_out_and_put_a_man_in_a_womans_bed_with_a_reason(new_page, make_user, make_shelter,
+                                                                     make_resident, kind="phone"):
+    """The states a refusal or a confirmation opens, on a phone and on a tablet: each fits and reads."""
+    from tests import factories
+
+    for kind in ("phone", "tablet"):
+        page = new_page(kind)
+        shelter = make_shelter(beds=4, isolation_rooms=1, name=f"Undo House {kind}")
+        first, second = beds_of(shelter)[:2]
+        ala = make_resident(f"Ala {kind}")
+        factories.check_in(first, ala)
+        from shelter_app.extensions import db
+        db.session.commit()
+        user = make_user("manager", locale="en")
+        sign_in(page, user.username, PASSWORD)
+        page.goto(f"/board/{shelter.id}")
+
+        # check out, then take it back from the notice on the board
+        page.locator(f"#bed-{first.id}").click()
+        panel = page.locator("#panel")
+        panel.get_by_text("Check out", exact=True).first.click()
+        panel.get_by_label("Yes, check this resident out").check()
+        panel.get_by_role("button", name="Check out").click()
+        undo = page.locator("form.undo")
+        undo.wait_for()
+        assert f"You checked out Ala {kind}." in undo.inner_text()
+        box = undo.get_by_role("button", name="Undo").bounding_box()
+        assert box["height"] >= 44 and box["width"] >= 44
+        assert_no_horizontal_scroll(page)
+        screenshot(page, f"board-undo-{kind}")
+        undo.get_by_role("button", name="Undo").click()
+        page.locator("form.undo").wait_for(state="detached")
+        assert f"Ala {kind}" in page.locator(f"#bed-{first.id}").inner_text()
+
+        # a man in a woman's bed: refused, then put there with a reason
+        tom = make_resident(f"Tom {kind}", sex="male")
+        page.locator(f"#bed-{second.id}").click()
+        panel.get_by_label("Resident").select_option(value=str(tom.id))
+        panel.get_by_role("button", name="Check in").click()
+        panel.locator(".override[open]").wait_for()
+        assert "does not fit" in panel.inner_text()
+        panel.get_by_label("Put here anyway").check()
+        panel.get_by_label("Why (goes to the audit log)").fill("Brother of a resident, one night")
+        assert_no_horizontal_scroll(page)
+        screenshot(page, f"bed-panel-override-{kind}")
+        panel.get_by_role("button", name="Check in").click()
+        page.get_by_text(f"Tom {kind} checked in to bed B2.").wait_for()
+        assert tom.alias in page.locator(f"#bed-{second.id}").inner_text()
+        page.context.close()
