@@ -103,13 +103,6 @@ def get_bed(bed_id: int) -> Bed:
     return bed
 
 
-def get_room(room_id: int) -> Room:
-    room = db.session.get(Room, room_id)
-    if room is None:
-        raise NotFound(_("No such room."))
-    return room
-
-
 def lock(*, beds=(), rooms=()) -> dict[int, Bed]:
     """Lock rooms, then beds, each in id order, read fresh; returns the beds by id."""
     room_ids = set(rooms)
