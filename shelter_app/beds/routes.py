@@ -14,7 +14,7 @@ from ..residents.services import ResidentInput
 from ..shelters import services as shelters
 from ..shelters.vocab import BedCategory
 from ..timeutil import utcnow
-from ..web import Outcome, act, is_fragment_request, refusal_message, render
+from ..web import Outcome, act, audited_read, is_fragment_request, refusal_message, render
 from . import services
 from .forms import (CheckInForm, CheckOutForm, ConfirmForm, EndIsolationForm, HoldForm, IsolateForm, MoveForm,
                     OutOfServiceForm)
@@ -42,12 +42,12 @@ def render_board(shelter, *, status: int = 200, message: str | None = None, refu
     minutes = current_app.config["REFERRAL_ANSWER_MINUTES"]
     box = referrals.inbox(shelter, now, answer_minutes=minutes)
     board = services.board(shelter, now, actor=current_user)
-    return render("beds/board.html", fragment="board", status=status, title=_("Beds"),
+    return audited_read(render("beds/board.html", fragment="board", status=status, title=_("Beds"),
                   board=board, shelters=shelters.list_shelters(),
                   referral_board=referral_forms.board_referrals(box, shelter.id, now, minutes, failed_referral or {}),
                   undo_forms={f"{item.kind}{item.id}": ConfirmForm(prefix=f"undo{item.kind}{item.id}", formdata=None)
                               for item in board.undo},
-                  message=message, refusal=refusal)
+                  message=message, refusal=refusal))
 
 
 def on_board(shelter):
@@ -79,7 +79,7 @@ FORMS = {
 def _panel_context(bed_id: int, failed: dict):
     """What the panel of a bed shows, read fresh, with fresh forms except a failed one (with its errors)."""
     now = utcnow()
-    view = services.panel(bed_id, now)
+    view = services.panel(bed_id, now, actor=current_user)
     forms = {key: failed.get(key) or cls(prefix=prefix, formdata=None) for key, (cls, prefix) in FORMS.items()}
     forms["check_in"].resident_id.choices = [SelectChoice("", _("— choose —"))] + [
         SelectChoice(r.id, f"{r.alias} · {r.code}") for r in view.residents_without_bed]
@@ -103,7 +103,8 @@ def _panel_context(bed_id: int, failed: dict):
 
 
 def render_panel(bed_id: int, *, status: int = 200, failed: dict | None = None):
-    response = render("beds/bed.html", fragment="panel", status=status, **_panel_context(bed_id, failed or {}))
+    response = audited_read(render("beds/bed.html", fragment="panel", status=status,
+                                   **_panel_context(bed_id, failed or {})))
     if status != 200 and is_fragment_request():
         # A refused action was posted from the panel with the board as its target: answer the panel.
         response.headers["HX-Retarget"] = "#panel"

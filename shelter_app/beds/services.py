@@ -638,7 +638,10 @@ class Board:
 
 
 def board(shelter: Shelter, at: datetime, *, actor=None) -> Board:
-    """Everything the bed board shows, in a fixed number of queries whatever the shelter's size."""
+    """Everything the bed board shows, in a fixed number of queries whatever the shelter's size.
+
+    Seen by actor (a person, not a setup page's preview), the read is audited with the residents shown.
+    """
     rooms = list(db.session.scalars(
         select(Room).where(Room.shelter_id == shelter.id).order_by(Room.kind, Room.name)))
     beds = db.session.execute(
@@ -673,6 +676,9 @@ def board(shelter: Shelter, at: datetime, *, actor=None) -> Board:
             bed=bed, state=state, stay=stay, hold=holds.get(bed.id) if state == BedState.HELD else None,
             isolation=by_resident.get(stay.resident_id) if stay else None))
     isolation_rooms = [r for r in rooms if r.is_isolation]
+    if actor is not None:
+        shown = {s.resident_id for s in stays.values()} | {i.resident_id for i in in_rooms.values()}
+        record("board.view", actor=actor, at=at, target=shelter, resident_ids=sorted(shown))
     return Board(
         shelter=shelter, rooms=list(views.values()), free_by_category=dict(free),
         isolation_free=sum(1 for r in isolation_rooms if r.id not in in_rooms),
@@ -735,8 +741,8 @@ class Panel:
     may_isolate_in_place: bool = False
 
 
-def panel(bed_id: int, at: datetime) -> Panel:
-    """What the panel of a bed shows, read fresh (it also answers a refused action)."""
+def panel(bed_id: int, at: datetime, *, actor) -> Panel:
+    """What the panel of a bed shows, read fresh (it also answers a refused action); the read is audited."""
     bed = get_bed(bed_id)
     state = state_of(bed, at)
     stay = open_stay_on(bed)
@@ -745,7 +751,10 @@ def panel(bed_id: int, at: datetime) -> Panel:
     shelter = bed.room.shelter
     if stay is None:
         view.residents_without_bed = residents_without_bed()
+        record("bed.view", actor=actor, at=at, target=bed,
+               resident_ids=[r.id for r in view.residents_without_bed])
         return view
+    record("bed.view", actor=actor, at=at, target=bed, resident_ids=[stay.resident_id])
     view.move_targets = sorted(
         (MoveTarget(b, fits(b.category, stay.resident.sex, stay.resident.age_band))
          for b in free_beds(shelter, at, exclude_bed_id=bed.id)),

@@ -32,8 +32,9 @@ def _input(form: ResidentForm) -> services.ResidentInput:
 @requires("residents.view")
 def index():
     query = request.args.get("q", "")
-    return render("residents/index.html", fragment="results", title=_("Residents"), q=query,
-                  rows=services.search_residents(query))
+    rows = services.search_residents(query, actor=current_user, at=utcnow())
+    return audited_read(render("residents/index.html", fragment="results", title=_("Residents"), q=query,
+                               rows=rows))
 
 
 def _render_form(form, resident, status: int = 200):
@@ -71,7 +72,8 @@ def edit(resident_id: int):
     resident = services.get_resident(resident_id)
     form = ResidentForm(obj=resident if request.method == "GET" else None)
     if request.method == "GET":
-        return _render_form(form, resident)
+        services.record_form_view(resident, actor=current_user, at=utcnow())
+        return audited_read(_render_form(form, resident))
 
     def perform():
         services.update_resident(resident, _input(form), actor=current_user, at=utcnow())

@@ -115,8 +115,8 @@ def get_resident(resident_id: int, *, field: str | None = None) -> Resident:
     return resident
 
 
-def search_residents(query: str, *, limit: int = 100) -> list[tuple[Resident, Stay | None]]:
-    """Residents whose alias or code contains query, with their open stay (bed, room)."""
+def search_residents(query: str, *, actor, at: datetime, limit: int = 100) -> list[tuple[Resident, Stay | None]]:
+    """Residents whose alias or code contains query, with their open stay (bed, room); the read is audited."""
     stmt = (
         select(Resident, Stay)
         .outerjoin(Stay, (Stay.resident_id == Resident.id) & Stay.ended_at.is_(None))
@@ -129,7 +129,9 @@ def search_residents(query: str, *, limit: int = 100) -> list[tuple[Resident, St
     if query:
         like = f"%{query.lower()}%"
         stmt = stmt.where(or_(Resident.alias.ilike(like), Resident.code.ilike(like)))
-    return [(r, s) for r, s in db.session.execute(stmt).all()]
+    rows = [(r, s) for r, s in db.session.execute(stmt).all()]
+    record("residents.list", actor=actor, at=at, resident_ids=[r.id for r, _s in rows])
+    return rows
 
 
 # --- the resident page -------------------------------------------------------------------
@@ -154,6 +156,11 @@ class ResidentPage:
     @property
     def current_isolation(self):
         return self.history.current_isolation
+
+
+def record_form_view(resident: Resident, *, actor, at: datetime) -> None:
+    """The edit form shows the whole record (the legal identity too, to a manager): audited as a read."""
+    record("resident.view", actor=actor, at=at, target=resident, page="edit")
 
 
 def resident_page(resident: Resident, history, *, actor, at: datetime) -> ResidentPage:

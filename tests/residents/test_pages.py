@@ -184,3 +184,31 @@ def test_a_time_skipped_by_the_spring_clock_change_is_refused(login_as, make_she
     assert response.status_code == 422
     assert "This time does not exist" in response.get_data(as_text=True)
     assert 'value="2026-03-29T02:30"' in response.get_data(as_text=True)
+
+
+def test_every_page_that_shows_resident_data_is_audited(login_as, housed):
+    """The list, the edit form, the board and a bed's panel are reads too: one entry each, with who was shown."""
+    from shelter_app.beds.models import Stay as OpenStay
+
+    manager = login_as("manager", locale="en")
+    stay = db.session.scalar(select(OpenStay))
+    shelter_id, bed_id = stay.bed.room.shelter_id, stay.bed_id
+
+    def last(action):
+        return db.session.scalar(select(AuditEvent).where(AuditEvent.action == action,
+                                                          AuditEvent.actor_id == manager.user.id)
+                                 .order_by(AuditEvent.id.desc()))
+
+    assert manager.get("/residents").status_code == 200
+    assert housed.id in last("residents.list").details["resident_ids"]
+    assert manager.get("/residents?q=zzz-nobody", htmx=True).status_code == 200
+    assert last("residents.list").details["resident_ids"] == []
+    assert manager.get(f"/residents/{housed.id}/edit").status_code == 200
+    edit = last("resident.view")
+    assert (edit.target_id, edit.details.get("page")) == (housed.id, "edit")
+    assert manager.get(f"/board/{shelter_id}").status_code == 200
+    board = last("board.view")
+    assert board.target_id == shelter_id and board.details["resident_ids"] == [housed.id]
+    assert manager.get(f"/beds/{bed_id}", htmx=True).status_code == 200
+    panel = last("bed.view")
+    assert panel.target_id == bed_id and panel.details["resident_ids"] == [housed.id]
