@@ -27,13 +27,13 @@ def test_two_acceptances_for_the_last_free_bed(app, login_as, send_referral, mon
     rendezvous = threading.Barrier(2, timeout=5 if side_by_side else 0.2)
     original_lock = bed_services.lock
 
-    def lock(*, beds=(), rooms=()):
+    def lock(*, beds=(), rooms=(), **kw):
         if beds and threading.current_thread() is not threading.main_thread():
             try:
                 rendezvous.wait()
             except threading.BrokenBarrierError:
                 pass
-        return original_lock(beds=beds, rooms=rooms)
+        return original_lock(beds=beds, rooms=rooms, **kw)
 
     monkeypatch.setattr(bed_services, "lock", lock)
     start = threading.Barrier(2)
