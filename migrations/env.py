@@ -15,8 +15,24 @@ fileConfig(config.config_file_name, disable_existing_loggers=False)
 logger = logging.getLogger('alembic.env')
 
 
+_owner_engine = None
+
+
 def get_engine():
-    return current_app.extensions['migrate'].db.engine
+    # Migrations run as the tables' owner (MIGRATIONS_DATABASE_URL) when the app connects as a lesser role.
+    global _owner_engine
+    from shelter_app.config import migrations_database_url
+
+    app_url = current_app.config['SQLALCHEMY_DATABASE_URI']
+    owner_url = migrations_database_url(app_url)
+    if owner_url == app_url:
+        return current_app.extensions['migrate'].db.engine
+    if _owner_engine is None:
+        from sqlalchemy import create_engine
+        from sqlalchemy.pool import NullPool
+
+        _owner_engine = create_engine(owner_url, poolclass=NullPool, hide_parameters=True)
+    return _owner_engine
 
 
 def get_engine_url():

@@ -31,6 +31,9 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
 
     register_extensions(app)
+    from .converters import register_converters
+
+    register_converters(app)  # before the blueprints: a rule takes its converters when added
     register_blueprints(app)
     from .errors import register_errors
     from .security import register_security

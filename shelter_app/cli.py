@@ -48,7 +48,7 @@ def seed_demo_command():
     """Add the demo data and users (idempotent); prints the logins."""
     password = demo_password()
     for username, role in _seed(password):
-        click.echo(f"  {username:<12} ({role})")
+        click.echo(f"  {username:<15} ({role})")
     click.echo(f"Password for all demo users: {password}")
 
 
@@ -66,7 +66,7 @@ def demo_command(host: str, port: int):
     click.echo(f"Shelter app demo: {url}")
     click.echo("Sign in as one of:")
     for username, role in logins:
-        click.echo(f"  {username:<12} ({role})")
+        click.echo(f"  {username:<15} ({role})")
     click.echo(f"Password for all demo users: {password}")
     click.echo("")
     from werkzeug.serving import run_simple
@@ -81,11 +81,23 @@ def demo_command(host: str, port: int):
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
 @click.option("--organisation", default=None, help="Partner organisation of a case manager.")
 @click.option("--locale", default="pl", type=click.Choice(["pl", "en"]))
-def create_user_command(username, role, display_name, organisation, locale):
+@click.option("--shelter", "shelter_codes", multiple=True, metavar="CODE",
+              help="Code name of a shelter the staff account belongs to (repeatable).")
+def create_user_command(username, role, display_name, organisation, locale, shelter_codes):
     """Create an account; the password is asked for (or read from standard input), never an argument."""
+    from sqlalchemy import select
+
     from .auth.services import create_user
     from .extensions import db
+    from .shelters.models import Shelter
     from .timeutil import utcnow
+
+    shelter_ids = []
+    for code in shelter_codes:
+        shelter_id = db.session.scalar(select(Shelter.id).where(Shelter.code_name == code))
+        if shelter_id is None:
+            raise click.ClickException(f"--shelter: no shelter has the code name {code!r}.")
+        shelter_ids.append(shelter_id)
 
     if sys.stdin.isatty():
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -93,12 +105,15 @@ def create_user_command(username, role, display_name, organisation, locale):
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = create_user(username, password, role, display_name=display_name,
-                           organisation=organisation, locale=locale, at=utcnow())
+                           organisation=organisation, locale=locale, shelter_ids=shelter_ids, at=utcnow())
     except DomainError as exc:
         db.session.rollback()
         raise click.ClickException(f"{exc.field or 'input'}: {exc.message}") from None
     db.session.commit()
-    click.echo(f"Created {user.username} ({user.role}).")
+    where = f", shelters: {', '.join(shelter_codes)}" if shelter_codes else ""
+    click.echo(f"Created {user.username} ({user.role}){where}.")
+    if not shelter_codes and role in ("manager", "trainer", "night"):
+        click.echo("It belongs to no shelter yet: give --shelter CODE, or tick its shelters on its page (Users).")
 
 
 @reminders_cli.command("run")
@@ -119,6 +134,9 @@ def reminders_run_command(once: bool, interval: int):
 def register_cli(app: Flask) -> None:
     for command in (seed_demo_command, demo_command, users_cli, reminders_cli):
         app.cli.add_command(command)
+    from .audit.cli import register_audit_cli
+
+    register_audit_cli(app)
 
 
 def _create_app_for_cli():

@@ -11,10 +11,34 @@ def database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return "sqlite:///" + str(Path(instance_path) / "shelter.db")
+    return _psycopg(url)
+
+
+def _psycopg(url: str) -> str:
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+def migrations_database_url(app_url: str) -> str:
+    """Where migrations connect: MIGRATIONS_DATABASE_URL (the tables' owner) if set, else app_url.
+
+    It lets the web and clock processes connect as a role that cannot alter or erase the audit
+    log. It must name the app's own database (host, port, name): only the user may differ.
+    """
+    owner = os.environ.get("MIGRATIONS_DATABASE_URL", "").strip()
+    if not owner:
+        return app_url
+    from sqlalchemy.engine import make_url
+
+    owner = _psycopg(owner)
+    mine, theirs = make_url(app_url), make_url(owner)
+    if mine.get_backend_name() != "postgresql" or (
+            (mine.host, mine.port or 5432, mine.database) != (theirs.host, theirs.port or 5432, theirs.database)):
+        raise RuntimeError("MIGRATIONS_DATABASE_URL must name the same PostgreSQL database as DATABASE_URL "
+                           "(only the user may differ)")
+    return owner
 
 
 def secret_key(instance_path: str) -> str:
@@ -47,7 +71,8 @@ def build_config(instance_path: str) -> dict:
     return {
         "SECRET_KEY": secret_key(instance_path),
         "SQLALCHEMY_DATABASE_URI": database_url(instance_path),
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # hide_parameters: no statement's values (password hashes, usernames) in any error or log.
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True, "hide_parameters": True},
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         # Secure is decided per request (HTTPS or not) in security.py.

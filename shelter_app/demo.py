@@ -13,21 +13,26 @@ from .extensions import db
 from .referrals import services as referrals
 from .residents import services as residents
 from .shelters import services as shelters
-from .shelters.models import Shelter
+from .shelters.models import Shelter, ShelterStaff
 
+ALL_SHELTERS = ("Przystań", "Latarnia")  # code names of the demo shelters (DEMO_SHELTERS below)
+
+# (username, role, name, organisation, code names of the shelters a staff account belongs to)
 DEMO_USERS = [
-    ("manager", "manager", "Kierownik (demo)", None),
-    ("trainer", "trainer", "Trener (demo)", None),
-    ("night", "night", "Dyżur nocny (demo)", None),
-    ("casemanager", "casemanager", "Case manager (demo)", "Partner NGO (demo)"),
-    ("admin", "admin", "Administrator (demo)", None),
+    ("manager", "manager", "Kierownik (demo)", None, ALL_SHELTERS),
+    ("trainer", "trainer", "Trener (demo)", None, ALL_SHELTERS),
+    ("night", "night", "Dyżur nocny (demo)", None, ALL_SHELTERS),
+    # Sees one shelter only: another shelter's board, residents and referrals answer "not found".
+    ("night-przystan", "night", "Dyżur nocny, tylko Przystań (demo)", None, ("Przystań",)),
+    ("casemanager", "casemanager", "Case manager (demo)", "Partner NGO (demo)", ()),
+    ("admin", "admin", "Administrator (demo)", None, ()),
 ]
 
 
 def seed_demo(password: str, *, at: datetime) -> list[tuple[str, str]]:
     """Create the demo users (or reset their password to password) and demo data; the logins."""
     validate_password(password)
-    for username, role, name, organisation in DEMO_USERS:
+    for username, role, name, organisation, _shelters in DEMO_USERS:
         user = db.session.scalar(select(User).where(User.username == username))
         if user is None:
             create_user(username, password, role, display_name=name, organisation=organisation, at=at)
@@ -37,7 +42,20 @@ def seed_demo(password: str, *, at: datetime) -> list[tuple[str, str]]:
     if db.session.scalar(select(Shelter.id).limit(1)) is None:
         _seed_shelters(at)
         _seed_referrals(at)
-    return [(u, r) for u, r, _n, _o in DEMO_USERS]
+    _assign_shelters(at)
+    return [(u, r if len(codes) != 1 else f"{r}, {codes[0]} only") for u, r, _n, _o, codes in DEMO_USERS]
+
+
+def _assign_shelters(at: datetime) -> None:
+    """Demo staff accounts that belong to no shelter yet are given theirs (an administrator's later choice stays)."""
+    for username, _role, _name, _organisation, codes in DEMO_USERS:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if not codes or db.session.scalar(select(ShelterStaff.shelter_id).where(ShelterStaff.user_id == user.id)
+                                          .limit(1)) is not None:
+            continue
+        ids = list(db.session.scalars(select(Shelter.id).where(Shelter.code_name.in_(codes))))
+        if ids:
+            shelters.set_staff_shelters(user, ids, actor=None, at=at)
 
 
 # (room, kind, group, [(bed label, category), ...])

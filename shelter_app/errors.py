@@ -1,9 +1,14 @@
 """Domain errors and the error pages."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
-from flask_babel import gettext as _
+from contextlib import nullcontext
+
+from flask import Flask, g, jsonify, request
+from flask_babel import force_locale, gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 
@@ -62,8 +67,44 @@ def _wants_json() -> bool:
     )
 
 
+def database_unavailable(exc: BaseException) -> bool:
+    """True if exc means the database cannot be reached or used now (down, restarting, saturated)."""
+    return isinstance(exc, (OperationalError, PoolTimeout)) or (
+        isinstance(exc, DBAPIError) and exc.connection_invalidated)
+
+
+@event.listens_for(Engine, "handle_error")
+def _hide_row_values(context) -> None:
+    """Keep the values of a failing row out of the error, and so out of every log.
+
+    The engine hides the statement's parameters (hide_parameters), but PostgreSQL's own message
+    quotes them again in its DETAIL ("Failing row contains (…, $argon2id$…)", "Key (username)=(…)").
+    Only the primary message is kept; it names the constraint, which is what callers match on.
+    """
+    orig = context.original_exception
+    diag = getattr(orig, "diag", None)
+    primary = getattr(diag, "message_primary", None)
+    if not primary or not orig.args or orig.args[0] == primary:
+        return
+    orig.args = (primary,)
+    wrapped = context.sqlalchemy_exception
+    if wrapped is not None:
+        wrapped.args = (f"({type(orig).__module__}.{type(orig).__name__}) {primary}",)
+
+
+def _rollback() -> None:
+    """Roll back the request's transaction; a database that is gone has nothing to roll back."""
+    from .extensions import db
+
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is already lost: the pool discards it
+        pass
+
+
 def register_errors(app: Flask) -> None:
-    """Error pages in the layout (or JSON for the API) for 400, 401, 403, 404, 413, 500."""
+    """Error pages in the layout (or JSON for the API) for 400, 401, 403, 404, 413, 500, and 503."""
+    from .extensions import login_manager
     from .web import render
 
     titles = {
@@ -90,12 +131,65 @@ def register_errors(app: Flask) -> None:
     }
 
     def page(status: int, message: str | None = None):
-        title = titles.get(status, titles[500])()
-        message = message or messages.get(status, messages[500])()
-        if _wants_json():
-            return jsonify({"error": title, "message": message}), status
-        return render("errors/error.html", fragment="content", status=status,
-                      title=title, message=message, code=status)
+        try:
+            title = titles.get(status, titles[500])()
+            message = message or messages.get(status, messages[500])()
+            if _wants_json():
+                return jsonify({"error": title, "message": message}), status
+            return render("errors/error.html", fragment="content", status=status,
+                          title=title, message=message, code=status)
+        except Exception as exc:
+            # The page itself needs the user (layout, language): with the database gone, the 503.
+            if database_unavailable(exc):
+                return unavailable(exc)
+            raise
+
+    def unavailable(exc: BaseException):
+        """The 503: the layout without anything that needs the database, in the user's language."""
+        app.logger.error("database unavailable during %s %s: %s", request.method, request.path,
+                         _first_line(exc))
+        user = g.get("_login_user")
+        # A user loaded before the database went away keeps their language (read without a query).
+        locale = vars(user).get("locale") if getattr(user, "is_authenticated", False) else None
+        _rollback()
+        # Nobody is signed in for the rest of this answer: the layout must not ask the database who.
+        g._login_user = login_manager.anonymous_user()
+        with force_locale(locale) if locale else nullcontext():
+            title = _("Service unavailable")
+            sent = request.method not in ("GET", "HEAD", "OPTIONS")
+            message = (_("The service is unavailable; nothing you entered was saved.") if sent
+                       else _("The service is unavailable."))
+            hint = _("The database cannot be reached. Please try again in a few minutes.")
+            if _wants_json():
+                response = jsonify({"error": title, "message": f"{message} {hint}"})
+                response.status_code = 503
+            else:
+                retry = request.full_path.rstrip("?") if not sent else None
+                response = render("errors/unavailable.html", fragment="content", status=503,
+                                  title=title, message=message, hint=hint, retry=retry,
+                                  shell_only=True, nav_items=[])
+        response.headers["Retry-After"] = "30"
+        return response
+
+    def audit_refusal(status: int) -> None:
+        """A signed-in user refused a page (403), or an id that names nothing of theirs (404): audited."""
+        from flask_login import current_user
+
+        from .audit.services import record
+        from .extensions import db
+        from .timeutil import utcnow
+
+        ids = {k: v for k, v in (request.view_args or {}).items() if k.endswith("_id")}
+        if status not in (403, 404) or (status == 404 and not ids):
+            return
+        try:
+            if not current_user.is_authenticated:
+                return
+            record("access.denied", actor=current_user, at=utcnow(), status=status,
+                   endpoint=request.endpoint, method=request.method, **ids)
+            db.session.commit()
+        except Exception:  # the refusal is answered whatever happens to its record (the page says if the
+            _rollback()    # database is gone)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
@@ -105,20 +199,34 @@ def register_errors(app: Flask) -> None:
     def http_error(exc):
         if exc.code in (301, 302, 303, 307, 308):
             return exc
+        audit_refusal(exc.code or 500)
         return page(exc.code or 500)
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
-        from .extensions import db
-        db.session.rollback()
+        _rollback()
+        audit_refusal(status_of(exc))
         return page(status_of(exc), exc.message)
+
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(PoolTimeout)
+    def database_error(exc):
+        return unavailable(exc)
 
     @app.errorhandler(Exception)
     def unexpected(exc):
+        if database_unavailable(exc):
+            return unavailable(exc)
         app.logger.exception("unhandled error")
-        from .extensions import db
-        db.session.rollback()
+        _rollback()
         return page(500)
+
+
+def _first_line(exc: BaseException) -> str:
+    """What went wrong, in one line: the error's kind and the first line of its message."""
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip().splitlines()
+    return f"{type(orig).__name__}: {text[0] if text else ''}"
 
 
 def flush_or_conflict(messages: dict[str, str]) -> None:

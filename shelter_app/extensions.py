@@ -5,12 +5,26 @@ from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from .db import Base
 
-db = SQLAlchemy(model_class=Base)
+# Under every app's SQLALCHEMY_ENGINE_OPTIONS (which may add to them): the values of a failing
+# statement (password hashes, usernames) never appear in an error message or a log.
+db = SQLAlchemy(model_class=Base, engine_options={"hide_parameters": True})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
+
+# Seconds to wait for PostgreSQL to accept a connection: an unreachable server answers 503 soon
+# instead of holding the request until the worker is killed.
+POSTGRES_CONNECT_TIMEOUT = 5
+
+
+@event.listens_for(Engine, "do_connect")
+def _postgres_connect_timeout(dialect, conn_rec, cargs, cparams):
+    if dialect.name == "postgresql":
+        cparams.setdefault("connect_timeout", POSTGRES_CONNECT_TIMEOUT)

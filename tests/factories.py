@@ -9,6 +9,46 @@ from shelter_app.shelters import services as shelters
 
 _seq = count(1)
 
+# Staff users made with a list of their shelters (make_user(..., shelters=[a])), as (id, username):
+# a new shelter does not get them. Every other staff user belongs to every shelter, as before shelters
+# had staff of their own. Emptied by the make_user and make_shelter fixtures of each test.
+scoped_staff: set[tuple[int, str]] = set()
+
+
+def join(pairs) -> None:
+    """Test setup: these (user id, shelter id) memberships exist (written directly, no audit entry)."""
+    from sqlalchemy import insert, select
+
+    from shelter_app.shelters.models import ShelterStaff
+
+    have = set(db.session.execute(select(ShelterStaff.user_id, ShelterStaff.shelter_id)).tuples())
+    rows = [{"user_id": u, "shelter_id": s} for u, s in dict.fromkeys(pairs) if (u, s) not in have]
+    if rows:
+        db.session.execute(insert(ShelterStaff), rows)
+
+
+def give_every_shelter(user) -> None:
+    """A staff user belongs to every shelter there is."""
+    from sqlalchemy import select
+
+    from shelter_app.auth.vocab import STAFF_ROLES
+    from shelter_app.shelters.models import Shelter
+
+    if user.role in STAFF_ROLES:
+        join([(user.id, shelter_id) for shelter_id in db.session.scalars(select(Shelter.id)).all()])
+
+
+def give_every_staff_user(shelter) -> None:
+    """A new shelter gets every staff user, except those made with a list of their shelters."""
+    from sqlalchemy import select
+
+    from shelter_app.auth.models import User
+    from shelter_app.auth.vocab import STAFF_ROLES
+
+    staff = db.session.execute(select(User.id, User.username)
+                               .where(User.role.in_([r.value for r in STAFF_ROLES]))).tuples().all()
+    join((user_id, shelter.id) for user_id, username in staff if (user_id, username) not in scoped_staff)
+
 
 def make_shelter(*, beds: dict[str, int] | None = None, isolation_rooms: int = 0, code_name: str | None = None,
                  name: str | None = None, address: str = "", room_name: str | None = None):
@@ -23,6 +63,7 @@ def make_shelter(*, beds: dict[str, int] | None = None, isolation_rooms: int = 0
             made.append(shelters.create_bed(room, f"{category[:2]}{i + 1}", category, actor=None, at=now))
     for i in range(isolation_rooms):
         shelters.create_room(shelter, f"Iso {n}-{i + 1}", "isolation", None, actor=None, at=now)
+    give_every_staff_user(shelter)
     db.session.commit()
     return shelter, made
 

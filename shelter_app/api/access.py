@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..auth.permissions import can
+from ..errors import Forbidden
 from ..timeutil import utcnow
 from ..web import save_in_passing
 from . import services
@@ -36,7 +37,8 @@ def api_auth_required(view):
             save_in_passing()  # when it was last used; best effort, as for sessions
         elif current_user.is_authenticated:
             if not can(current_user, "api.read"):
-                return json_error(403, _("Not allowed"), _("Only case managers and partner systems use this API."))
+                # Raised, not returned: the error handler answers JSON and audits the refusal.
+                raise Forbidden(_("Only case managers and partner systems use this API."))
         else:
             return json_error(401, _("Please sign in"), _("Send an API token (Authorization: Bearer ...)."))
         return view(*args, **kwargs)

@@ -1,4 +1,4 @@
-"""The append-only audit log."""
+"""The append-only, hash-chained audit log."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -10,10 +10,14 @@ from ..extensions import db
 
 
 class AuditEvent(db.Model):
+    """One event; prev_hash and hash chain it to the one before (see chain.py)."""
+
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_target", "target_type", "target_id"),
         Index("ix_audit_events_at", "at"),
+        # Two events never follow the same one: the chain cannot fork, even without the lock.
+        Index("ix_audit_events_prev_hash", "prev_hash", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -23,3 +27,5 @@ class AuditEvent(db.Model):
     target_type: Mapped[str | None] = mapped_column(String(40))
     target_id: Mapped[int | None]
     details: Mapped[dict] = mapped_column(JSON, default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))

@@ -68,7 +68,7 @@ class UserSession(db.Model):
 
 
 class LoginFailure(db.Model):
-    """One row per failed attempt: inserts never lose a count across workers."""
+    """One row per failed password check: the history of failures (the decision is LoginLock's)."""
 
     __tablename__ = "login_failures"
     __table_args__ = (Index("ix_login_failures_username_at", "username", "at"),)
@@ -76,3 +76,18 @@ class LoginFailure(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80))
     at: Mapped[datetime]
+
+
+class LoginLock(db.Model):
+    """Per username (known or not): failed sign-ins in a row, and when the last one came.
+
+    One conditional upsert counts an attempt and decides whether it may be checked
+    (auth.services.claim_attempt), so concurrent attempts never check more than the limit.
+    """
+
+    __tablename__ = "login_locks"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+    username: Mapped[str] = mapped_column(String(80), primary_key=True)
+    failures: Mapped[int]
+    last_failure_at: Mapped[datetime]

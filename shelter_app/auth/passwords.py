@@ -1,11 +1,15 @@
 """Argon2 password hashing."""
 from __future__ import annotations
 
+import threading
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 
 _hashers: dict[tuple, PasswordHasher] = {}
+_dummy: dict[str, str] = {}
+_dummy_lock = threading.Lock()
 
 
 def _hasher() -> PasswordHasher:
@@ -31,7 +35,10 @@ def verify_password(password_hash: str, password: str) -> bool:
 
 def dummy_verify(password: str) -> None:
     """Spend the time of one verification so unknown usernames answer as slowly as known ones."""
-    if "dummy" not in _hashers:
-        _hashers["dummy"] = _hasher()
-        _hashers["dummy_hash"] = _hashers["dummy"].hash("not a password")  # type: ignore[assignment]
-    verify_password(_hashers["dummy_hash"], password)  # type: ignore[arg-type]
+    # Made once per process under a lock: threads of one worker asking at the same moment all
+    # wait for the one hash (before, all but the first failed with a KeyError: a 500 that told
+    # the username did not exist).
+    with _dummy_lock:
+        if "dummy_hash" not in _dummy:
+            _dummy["dummy_hash"] = _hasher().hash("not a password")
+    verify_password(_dummy["dummy_hash"], password)

@@ -7,13 +7,16 @@ from urllib.parse import urlsplit
 from flask import Blueprint, current_app, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
+from wtforms.fields.choices import SelectChoice
 
 from ..errors import DomainError
+from ..shelters import services as shelters
 from ..timeutil import utcnow
 from ..web import Outcome, act, after_commit, render, see_other
 from . import services
-from .forms import ActiveForm, LoginForm, NewUserForm, ResetPasswordForm
+from .forms import ActiveForm, LoginForm, NewUserForm, ResetPasswordForm, ShelterAccessForm
 from .permissions import requires
+from .vocab import STAFF_ROLES
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -62,7 +65,8 @@ def logout():
 
     def perform():
         if token:
-            services.end_session(token, reason="logout", at=utcnow())
+            services.end_session(token, reason="logout", at=utcnow(),
+                                 actor=current_user if current_user.is_authenticated else None)
         after_commit(logout_user)
         after_commit(session.clear)
         return Outcome(_("You have signed out."), url_for("auth.login"))
@@ -77,6 +81,7 @@ def logout():
 @requires("users.manage")
 def users():
     form = NewUserForm()
+    form.shelters.choices = _shelter_choices()
 
     def again(status: int = 200):
         form.password.data = ""
@@ -89,7 +94,8 @@ def users():
     def perform():
         user = services.create_user(form.username.data, form.password.data, form.role.data,
                                     display_name=form.display_name.data or "", organisation=form.organisation.data,
-                                    locale=form.locale.data, actor=current_user, at=utcnow())
+                                    locale=form.locale.data, shelter_ids=form.shelters.data or (),
+                                    actor=current_user, at=utcnow())
         return Outcome(_("Account %(name)s created.", name=user.username), url_for("admin.users"))
 
     return act(perform, form=form, again=again)
@@ -99,12 +105,17 @@ def users():
 @requires("users.manage")
 def user_detail(user_id: int):
     user = services.get_user(user_id)
-    forms = {"active": ActiveForm(prefix="a", active=user.active), "password": ResetPasswordForm(prefix="p")}
+    # The shelters' checkboxes read the request only when they were sent (an empty list is a choice too).
+    sent = {} if request.form.get("action") == "shelters" else {"formdata": None}
+    forms = {"active": ActiveForm(prefix="a", active=user.active), "password": ResetPasswordForm(prefix="p"),
+             "shelters": ShelterAccessForm(prefix="sh", shelters=shelters.shelter_ids_of(user), **sent)}
+    forms["shelters"].shelters.choices = _shelter_choices()
 
     def again(status: int = 200):
         forms["password"].password.data = ""
         return render("admin/user_detail.html", fragment="content", status=status, user=services.get_user(user_id),
-                      active_form=forms["active"], password_form=forms["password"], title=user.username)
+                      active_form=forms["active"], password_form=forms["password"],
+                      shelters_form=forms["shelters"] if user.role in STAFF_ROLES else None, title=user.username)
 
     if request.method == "GET":
         return again()
@@ -116,9 +127,17 @@ def user_detail(user_id: int):
         if action == "active":
             services.set_user_active(user, bool(forms["active"].active.data), actor=current_user, at=utcnow())
             message = _("Account enabled.") if user.active else _("Account disabled; its sessions have ended.")
+        elif action == "shelters":
+            shelters.set_staff_shelters(user, forms["shelters"].shelters.data or (), actor=current_user, at=utcnow())
+            message = _("Shelters saved.")
         else:
             services.reset_password(user, forms["password"].password.data, actor=current_user, at=utcnow())
             message = _("Password changed; the user's sessions have ended.")
         return Outcome(message, url_for("admin.user_detail", user_id=user.id))
 
     return act(perform, form=forms[action], again=again)
+
+
+def _shelter_choices() -> list[SelectChoice]:
+    """Every shelter by name, for the checkboxes of a staff account's shelters."""
+    return [SelectChoice(s.id, s.name) for s in sorted(shelters.list_shelters(), key=lambda s: s.name)]

@@ -7,13 +7,15 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import case, delete, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from ..audit.services import record
 from ..errors import DomainError, NotFound, TooManyRequests, Unauthorized
 from ..extensions import db
-from .models import LoginFailure, User, UserSession
+from .models import LoginFailure, LoginLock, User, UserSession
 from .passwords import dummy_verify, hash_password, verify_password
 from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, Locale, Role
 
@@ -63,8 +65,9 @@ def validate_role(role: str) -> str:
 
 
 def create_user(username: str, password: str, role: str, *, display_name: str = "",
-                organisation: str | None = None, locale: str = "pl", actor=None, at: datetime) -> User:
-    """A new active account; refuses a taken username."""
+                organisation: str | None = None, locale: str = "pl", shelter_ids=(), actor=None,
+                at: datetime) -> User:
+    """A new active account, belonging to shelter_ids (staff); refuses a taken username."""
     name = validate_username(username)
     validate_password(password)
     validate_role(role)
@@ -83,6 +86,10 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
     except IntegrityError:
         raise DomainError(_("This username is taken."), field="username") from None
     record("user.create", actor=actor, at=at, target=user, username=name, role=role)
+    if shelter_ids:
+        from ..shelters.services import set_staff_shelters
+
+        set_staff_shelters(user, shelter_ids, actor=actor, at=at)
     return user
 
 
@@ -116,29 +123,47 @@ def set_locale(user: User, locale: str, *, at: datetime) -> None:
     if locale not in Locale.values():
         raise DomainError(_("Choose a listed language."), field="locale")
     user.locale = locale
+    record("user.locale", actor=user, at=at, target=user, locale=locale)
 
 
-def _recent_failures(username: str, at: datetime, window: timedelta) -> tuple[int, datetime | None]:
-    row = db.session.execute(
-        select(func.count(LoginFailure.id), func.max(LoginFailure.at)).where(
-            LoginFailure.username == username, LoginFailure.at > at - window
+def claim_attempt(username: str, *, at: datetime, max_failures: int, lockout: timedelta) -> bool:
+    """Count a sign-in attempt for username as a failure, unless it is paused; True if it may be checked.
+
+    The count and the decision are one statement (an upsert whose update is conditional), so any
+    number of concurrent attempts, in any number of workers and threads, check at most max_failures
+    passwords: PostgreSQL keeps the username's row locked until this transaction ends, and a
+    concurrent attempt waits for it and sees its count; SQLite runs one writer at a time. A pause
+    lasts `lockout` after the last counted failure. A successful sign-in removes the row.
+    """
+    table = LoginLock.__table__
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stale = table.c.last_failure_at <= at - lockout
+    statement = (
+        insert(table)
+        .values(username=username, failures=1, last_failure_at=at)
+        .on_conflict_do_update(
+            index_elements=[table.c.username],
+            set_={"failures": case((stale, 1), else_=table.c.failures + 1), "last_failure_at": at},
+            where=or_(table.c.failures < max_failures, stale),
         )
-    ).one()
-    return row[0], row[1]
+        .returning(table.c.failures)
+    )
+    return db.session.execute(statement).first() is not None
 
 
 def authenticate(username: str, password: str, *, at: datetime, max_failures: int,
                  lockout: timedelta) -> User:
     """The user for these credentials, or LoginRefused; locks a username after max_failures.
 
-    The same answers come for unknown usernames, so the form does not tell who exists.
+    The same answers come for unknown usernames, so the form does not tell who exists; a paused
+    username, known or not, is refused without checking any password.
     """
     name = normalise_username(username)[:80]
     if not name or not password:
         raise LoginRefused(_("Enter your username and password."),
                            field="username" if not name else "password")
-    count, last = _recent_failures(name, at, lockout)
-    if count >= max_failures:
+    if not claim_attempt(name, at=at, max_failures=max_failures, lockout=lockout):
         raise LockedOut(_("Too many failed attempts. Sign-in for this username is paused for %(m)d minutes.",
                           m=int(lockout.total_seconds() // 60)))
     user = db.session.scalar(select(User).where(User.username == name))
@@ -151,6 +176,7 @@ def authenticate(username: str, password: str, *, at: datetime, max_failures: in
         db.session.add(LoginFailure(username=name, at=at))
         record("auth.login_failed", actor=None, at=at, username=name)
         raise LoginRefused(_("Wrong username or password."))
+    db.session.execute(delete(LoginLock).where(LoginLock.username == name))
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))
     return user
 
@@ -188,8 +214,10 @@ def load_session(token: str, *, at: datetime, idle: timedelta) -> User | None:
     return user
 
 
-def end_session(token: str, *, reason: str, at: datetime) -> None:
-    """End the session with this token (logout)."""
+def end_session(token: str, *, reason: str, at: datetime, actor=None) -> None:
+    """End the session with this token (logout; audited when actor is the one signing out)."""
+    if actor is not None:
+        record("auth.logout", actor=actor, at=at, target=actor)
     db.session.execute(
         update(UserSession)
         .where(UserSession.token_hash == _token_hash(token), UserSession.ended_at.is_(None))

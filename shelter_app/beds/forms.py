@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..forms import LocalDateTimeField, optional_int
+from ..forms import Form, LocalDateTimeField, id_or_word, optional_int
 from ..residents.vocab import ALIAS_MAX, AgeBand, Sex
 from .vocab import (DESTINATION_MAX, HOLD_NOTE_MAX, ISOLATION_NOTE_MAX, OUT_REASON_MAX, OVERRIDE_REASON_MAX,
                     CheckoutReason, IsolationReason)
@@ -23,7 +22,7 @@ class _CategoryOverride:
         return (self.override_reason.data or "") if self.override.data else None
 
 
-class CheckInForm(_CategoryOverride, FlaskForm):
+class CheckInForm(_CategoryOverride, Form):
     resident_id = SelectField(_l("Resident"), coerce=optional_int, validate_choice=False)
     new_alias = StringField(_l("Or a new arrival: alias"), validators=[Optional(), Length(max=ALIAS_MAX)])
     new_sex = SelectField(_l("Sex"), choices=Sex.choices(), default=Sex.FEMALE.value)
@@ -33,39 +32,40 @@ class CheckInForm(_CategoryOverride, FlaskForm):
     confirm_backdate = BooleanField(_l("Yes, the arrival was more than 48 hours ago"))
 
 
-class HoldForm(FlaskForm):
+class HoldForm(Form):
     expires_at = LocalDateTimeField(_l("Hold until"), validators=[InputRequired(_l("Enter until when."))])
     note = StringField(_l("Note (no names)"), validators=[Optional(), Length(max=HOLD_NOTE_MAX)])
 
 
-class OutOfServiceForm(FlaskForm):
+class OutOfServiceForm(Form):
     reason = StringField(_l("Reason"), validators=[DataRequired(_l("Enter a reason.")), Length(max=OUT_REASON_MAX)])
     until = LocalDateTimeField(_l("Until (optional)"), validators=[Optional()])
 
 
-class MoveForm(_CategoryOverride, FlaskForm):
+class MoveForm(_CategoryOverride, Form):
     to_bed_id = SelectField(_l("Move to bed"), coerce=optional_int, validate_choice=False,
                             validators=[InputRequired(_l("Choose a bed."))])
 
 
-class CheckOutForm(FlaskForm):
+class CheckOutForm(Form):
     reason = SelectField(_l("Reason"), choices=CheckoutReason.choices())
     destination = StringField(_l("Destination (no address)"), validators=[Optional(), Length(max=DESTINATION_MAX)])
     confirm = BooleanField(_l("Yes, check this resident out"),
                            validators=[DataRequired(_l("Tick to confirm the check-out."))])
 
 
-class IsolateForm(FlaskForm):
-    room_id = SelectField(_l("Where"), validate_choice=False, validators=[InputRequired(_l("Choose a room."))])
+class IsolateForm(Form):
+    room_id = SelectField(_l("Where"), coerce=id_or_word, validate_choice=False,
+                          validators=[InputRequired(_l("Choose a room."))])
     reason = SelectField(_l("Reason"), choices=IsolationReason.choices())
     expected_end_at = LocalDateTimeField(_l("Expected end"), validators=[InputRequired(_l("Enter the expected end."))])
     note = StringField(_l("Note"), validators=[Optional(), Length(max=ISOLATION_NOTE_MAX)])
 
 
-class EndIsolationForm(FlaskForm):
+class EndIsolationForm(Form):
     confirm = BooleanField(_l("Yes, end the isolation"),
                            validators=[DataRequired(_l("Tick to confirm the end of the isolation."))])
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """An action with nothing to fill in (release a hold, back in service, undo)."""

@@ -27,11 +27,12 @@ bp = Blueprint("beds", __name__)
 @bp.get("/board")
 @requires("beds.view")
 def index():
-    all_shelters = shelters.list_shelters()
-    if not all_shelters:
-        return render("beds/empty.html", title=_("Beds"))
+    mine = shelters.list_shelters(actor=current_user)
+    if not mine:
+        # Either nothing is set up yet, or this account was given no shelter.
+        return render("beds/empty.html", title=_("Beds"), no_shelter=shelters.first_shelter_id() is not None)
     remembered = session.get("shelter_id")
-    shelter_id = remembered if any(s.id == remembered for s in all_shelters) else all_shelters[0].id
+    shelter_id = remembered if any(s.id == remembered for s in mine) else mine[0].id
     return redirect(url_for("beds.show", shelter_id=shelter_id))
 
 
@@ -40,10 +41,10 @@ def render_board(shelter, *, status: int = 200, message: str | None = None, refu
     """The board of shelter (the #board fragment for htmx), with the referral block and its forms."""
     now = utcnow()
     minutes = current_app.config["REFERRAL_ANSWER_MINUTES"]
-    box = referrals.inbox(shelter, now, answer_minutes=minutes)
+    box = referrals.inbox(shelter, now, answer_minutes=minutes, actor=current_user)
     board = services.board(shelter, now, actor=current_user)
     return audited_read(render("beds/board.html", fragment="board", status=status, title=_("Beds"),
-                  board=board, shelters=shelters.list_shelters(),
+                  board=board, shelters=shelters.list_shelters(actor=current_user),
                   referral_board=referral_forms.board_referrals(box, shelter.id, now, minutes, failed_referral or {}),
                   undo_forms={f"{item.kind}{item.id}": ConfirmForm(prefix=f"undo{item.kind}{item.id}", formdata=None)
                               for item in board.undo},
@@ -62,7 +63,7 @@ def board_location(shelter_id: int, anchor: str) -> str:
 @bp.get("/board/<int:shelter_id>")
 @requires("beds.view")
 def show(shelter_id: int):
-    shelter = shelters.get_shelter(shelter_id)
+    shelter = shelters.get_shelter(shelter_id, actor=current_user)
     session["shelter_id"] = shelter.id
     return render_board(shelter)
 
@@ -128,7 +129,8 @@ def bed_action(slug: str):
         form_class, prefix = FORMS[key]
 
         def view(bed_id: int):
-            shelter = services.get_bed(bed_id).room.shelter  # a bed that does not exist is a 404
+            # A bed that does not exist, or is another shelter's, is a 404.
+            shelter = services.get_bed(bed_id, actor=current_user).room.shelter
             form = form_class(prefix=prefix)
             return act(lambda: Outcome(run(form, bed_id, current_user, utcnow()),
                                        board_location(shelter.id, f"bed-{bed_id}")),
@@ -214,7 +216,7 @@ UNDO = {
 @bp.post("/board/<int:shelter_id>/undo/<any(check_out, end_isolation):kind>/<int:item_id>")
 @requires("beds.act")
 def undo(shelter_id: int, kind: str, item_id: int):
-    shelter = shelters.get_shelter(shelter_id)
+    shelter = shelters.get_shelter(shelter_id, actor=current_user)
     form = ConfirmForm(prefix=f"undo{kind}{item_id}")
     reverse, message = UNDO[kind]
     return act(lambda: Outcome(message(reverse(item_id, actor=current_user, now=utcnow())),

@@ -10,12 +10,12 @@ lock from its first statement (db.py), which serialises the same actions.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, literal, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, case, exists, func, literal, or_, select, true, update
+from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..audit.services import record
 from ..auth.permissions import can
@@ -24,6 +24,7 @@ from ..extensions import db
 from ..residents import services as residents
 from ..residents.models import Resident
 from ..shelters.models import Bed, Room, Shelter
+from ..shelters.services import in_scope
 from ..shelters.vocab import BedCategory, RoomKind
 from ..validation import clean_text
 from .models import Hold, Isolation, Stay
@@ -94,17 +95,29 @@ def require_state(bed: Bed, at: datetime, *allowed: BedState) -> BedState:
 
 # --- lookups and locks ----------------------------------------------------------------------
 
-def get_bed(bed_id: int) -> Bed:
-    """The bed with its room and shelter."""
+def _of_actor(actor):
+    """SQL: Bed is in one of actor's shelters (any bed for actor None)."""
+    if actor is None:
+        return true()
+    return Bed.room_id.in_(select(Room.id).where(in_scope(Room.shelter_id, actor)))
+
+
+def get_bed(bed_id: int, *, actor) -> Bed:
+    """The bed with its room and shelter; a bed of a shelter actor does not belong to is a 404, as a missing one."""
     bed = db.session.scalar(
-        select(Bed).options(joinedload(Bed.room).joinedload(Room.shelter)).where(Bed.id == bed_id))
+        select(Bed).options(joinedload(Bed.room).joinedload(Room.shelter)).where(Bed.id == bed_id)
+        .where(_of_actor(actor)))
     if bed is None:
         raise NotFound(_("No such bed."))
     return bed
 
 
-def lock(*, beds=(), rooms=()) -> dict[int, Bed]:
-    """Lock rooms, then beds, each in id order, read fresh; returns the beds by id."""
+def lock(*, beds=(), rooms=(), actor=None) -> dict[int, Bed]:
+    """Lock rooms, then beds, each in id order, read fresh; returns the beds by id.
+
+    The beds must be in actor's shelters (actor None: any), else NotFound; rooms may be anyone's
+    (an isolation room of another shelter).
+    """
     room_ids = set(rooms)
     fresh: dict[int, Bed] = {}
     if beds:
@@ -113,7 +126,7 @@ def lock(*, beds=(), rooms=()) -> dict[int, Bed]:
         db.session.scalar(select(Room).where(Room.id == room_id).with_for_update()
                           .execution_options(populate_existing=True))
     for bed_id in sorted(set(beds)):
-        bed = db.session.scalar(select(Bed).options(joinedload(Bed.room)).where(Bed.id == bed_id)
+        bed = db.session.scalar(select(Bed).options(joinedload(Bed.room)).where(Bed.id == bed_id, _of_actor(actor))
                                 .with_for_update(of=Bed).execution_options(populate_existing=True))
         if bed is None:
             raise NotFound(_("No such bed."))
@@ -239,7 +252,7 @@ def place_hold(bed_id: int, expires_at: datetime | None, note: str, *, actor, at
         raise DomainError(_("The hold must end in the future."), field="expires_at")
     if expires_at - at > MAX_HOLD:
         raise DomainError(_("A bed can be held for at most 7 days."), field="expires_at")
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     require_state(bed, at, BedState.FREE)
     return _place_hold(bed, expires_at, note, actor=actor, at=at)
 
@@ -253,7 +266,7 @@ def hold_first_free(shelter: Shelter, category: str, expires_at: datetime, note:
                free_bed_condition(at))
         .order_by(Room.name, Bed.label)).all()
     for bed_id in candidates:
-        bed = lock(beds=[bed_id])[bed_id]
+        bed = lock(beds=[bed_id])[bed_id]  # beds of shelter, which the referral's answer checked is actor's
         # Under the lock, a fresh look: another acceptance or a check-in may have just taken it.
         if state_of(bed, at) is BedState.FREE:
             return _place_hold(bed, expires_at, note, actor=actor, at=at, referral=referral)
@@ -268,7 +281,7 @@ def _release(hold: Hold, *, actor, at: datetime, reason: HoldRelease) -> None:
 
 def release_hold(bed_id: int, *, actor, at: datetime) -> Hold:
     """Give up the hold on a bed."""
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     hold = active_hold(bed, at)
     if hold is None:
         raise Conflict(_("This bed is not held (any more)."))
@@ -296,7 +309,7 @@ def set_out_of_service(bed_id: int, reason: str, until: datetime | None, *, acto
     reason = clean_text(reason, "reason", max_len=OUT_REASON_MAX, required=True)
     if until is not None and until <= at:
         raise DomainError(_("The date until must be in the future."), field="until")
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     state = state_of(bed, at)
     if state is BedState.OCCUPIED:
         raise Conflict(_("Someone sleeps in this bed: move or check them out first."))
@@ -313,7 +326,7 @@ def set_out_of_service(bed_id: int, reason: str, until: datetime | None, *, acto
 
 
 def back_in_service(bed_id: int, *, actor, at: datetime) -> Bed:
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     if bed.out_of_service_reason is None:
         raise Conflict(_("This bed is already in service."))
     bed.out_of_service_reason = None
@@ -361,15 +374,16 @@ class CheckIn:
 def check_in(bed_id: int, request: CheckIn, *, actor, now: datetime) -> Stay:
     """Put a resident (or a new arrival, recorded now) in a bed; an active hold on it is used up."""
     at = request.at or now
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     if bed.room.is_isolation:
         raise DomainError(_("Choose a bed, not an isolation room."), field="bed_id")
     state = require_state(bed, now, BedState.FREE, BedState.HELD)
     if request.resident_id is not None:
-        resident = residents.get_resident(request.resident_id, field="resident_id")
+        resident = residents.get_resident(request.resident_id, field="resident_id", actor=actor)
     elif request.new_arrival is not None and (request.new_arrival.alias or "").strip():
         try:
-            resident = residents.create_resident(request.new_arrival, actor=actor, at=now)
+            resident = residents.create_resident(replace(request.new_arrival, shelter_id=bed.room.shelter_id),
+                                                 actor=actor, at=now)
         except DomainError as exc:  # the new arrival's fields are new_alias, new_sex, … on the form
             exc.field = f"new_{exc.field}" if exc.field else None
             raise
@@ -388,6 +402,7 @@ def check_in(bed_id: int, request: CheckIn, *, actor, now: datetime) -> Stay:
             _release(hold, actor=actor, at=now, reason=HoldRelease.USED)
     stay = Stay(resident_id=resident.id, bed_id=bed.id, started_at=at, referral_code=request.referral_code,
                 started_by_id=getattr(actor, "id", None))
+    resident.shelter_id = bed.room.shelter_id  # their record goes with them to the staff of this shelter
     db.session.add(stay)
     flush_or_conflict(_stay_conflicts())
     stay.resident = resident
@@ -397,12 +412,14 @@ def check_in(bed_id: int, request: CheckIn, *, actor, now: datetime) -> Stay:
 
 
 def move(bed_id: int, to_bed_id: int | None, *, actor, now: datetime, override_reason: str | None = None) -> Stay:
-    """Move the occupant of a bed to another free bed."""
+    """Move the occupant of a bed to another free bed (of any shelter actor belongs to)."""
+    get_bed(bed_id, actor=actor)  # another shelter's bed answers as a missing one
     if to_bed_id is None:
         raise DomainError(_("Choose a bed."), field="to_bed_id")
     if to_bed_id == bed_id:
         raise DomainError(_("Choose a different bed."), field="to_bed_id")
-    beds = lock(beds=[bed_id, to_bed_id]) if db.session.get(Bed, to_bed_id) is not None else {}
+    target = db.session.scalar(select(Bed.id).where(Bed.id == to_bed_id, _of_actor(actor)))
+    beds = lock(beds=[bed_id, to_bed_id], actor=actor) if target is not None else {}
     if to_bed_id not in beds:
         raise DomainError(_("Choose a bed from the list."), field="to_bed_id")
     bed, to_bed = beds[bed_id], beds[to_bed_id]
@@ -424,6 +441,7 @@ def move(bed_id: int, to_bed_id: int | None, *, actor, now: datetime, override_r
     flush_or_conflict(_stay_conflicts())
     stay = Stay(resident_id=resident.id, bed_id=to_bed.id, started_at=now, referral_code=current.referral_code,
                 started_by_id=getattr(actor, "id", None))
+    resident.shelter_id = to_bed.room.shelter_id
     db.session.add(stay)
     flush_or_conflict(_stay_conflicts())
     stay.resident = resident
@@ -438,7 +456,7 @@ def check_out(bed_id: int, reason: str, destination: str, *, actor, now: datetim
     if reason not in CheckoutReason.values():
         raise DomainError(_("Choose a reason."), field="reason")
     destination = clean_text(destination, "destination", max_len=DESTINATION_MAX)
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     current = _occupant(bed)
     if now < current.started_at:
         raise DomainError(_("The check-out cannot be before the check-in."), field="at")
@@ -465,7 +483,7 @@ def undo_check_out(stay_id: int, *, actor, now: datetime) -> Stay:
     stay = db.session.get(Stay, stay_id)
     if stay is None:
         raise NotFound(_("No such stay."))
-    bed = lock(beds=[stay.bed_id])[stay.bed_id]
+    bed = lock(beds=[stay.bed_id], actor=actor)[stay.bed_id]
     stay = _fresh(select(Stay).options(joinedload(Stay.resident)).where(Stay.id == stay_id))
     if stay.end_reason != StayEnd.CHECKED_OUT or not _undoable(stay, actor, now):
         raise Conflict(_("This check-out can no longer be undone here."))
@@ -506,9 +524,7 @@ def isolate(bed_id: int, room_choice: str | None, reason: str, note: str, expect
         raise DomainError(_("Enter the expected end."), field="expected_end_at")
     if expected_end_at <= now:
         raise DomainError(_("The expected end must be after the start."), field="expected_end_at")
-    bed = db.session.get(Bed, bed_id)
-    if bed is None:
-        raise NotFound(_("No such bed."))
+    bed = get_bed(bed_id, actor=actor)
     in_place = room_choice == IN_PLACE
     if in_place:
         room_id = bed.room_id
@@ -519,7 +535,7 @@ def isolate(bed_id: int, room_choice: str | None, reason: str, note: str, expect
             raise DomainError(_("Choose a room from the list."), field="room_id") from None
         if db.session.get(Room, room_id) is None:
             raise DomainError(_("Choose a room from the list."), field="room_id")
-    beds = lock(beds=[bed_id], rooms=[room_id])
+    beds = lock(beds=[bed_id], rooms=[room_id], actor=actor)
     bed = beds[bed_id]
     room = db.session.get(Room, room_id)
     stay = _occupant(bed)
@@ -556,7 +572,7 @@ def _end_isolation(isolation: Isolation, *, actor, at: datetime) -> None:
 
 def end_isolation(bed_id: int, *, actor, now: datetime) -> Isolation:
     """End the isolation of the occupant of a bed."""
-    bed = lock(beds=[bed_id])[bed_id]
+    bed = lock(beds=[bed_id], actor=actor)[bed_id]
     stay = _occupant(bed)
     isolation = open_isolation_of(stay.resident)
     if isolation is None:
@@ -578,8 +594,9 @@ def undo_end_isolation(isolation_id: int, *, actor, now: datetime) -> Isolation:
     isolation = db.session.get(Isolation, isolation_id)
     if isolation is None:
         raise NotFound(_("No such isolation."))
+    residents.get_resident(isolation.resident_id, actor=actor)  # another shelter's: as if missing
     stay = _fresh(select(Stay).where(Stay.resident_id == isolation.resident_id, Stay.ended_at.is_(None)))
-    lock(beds=[stay.bed_id] if stay else [], rooms=[isolation.room_id])
+    lock(beds=[stay.bed_id] if stay else [], rooms=[isolation.room_id], actor=actor)
     isolation = _fresh(select(Isolation).options(joinedload(Isolation.resident), joinedload(Isolation.room))
                        .where(Isolation.id == isolation_id))
     if not _undoable(isolation, actor, now):
@@ -640,18 +657,30 @@ class Board:
 def board(shelter: Shelter, at: datetime, *, actor=None) -> Board:
     """Everything the bed board shows, in a fixed number of queries whatever the shelter's size.
 
-    Seen by actor (a person, not a setup page's preview), the read is audited with the residents shown.
+    Seen by actor (a person, not a setup page's preview), the read is audited with the residents shown;
+    the board of a shelter actor does not belong to is a 404, as a missing one.
     """
-    rooms = list(db.session.scalars(
-        select(Room).where(Room.shelter_id == shelter.id).order_by(Room.kind, Room.name)))
-    beds = db.session.execute(
-        select(Bed, bed_state(at)).join(Room).where(Room.shelter_id == shelter.id).order_by(Bed.label)).all()
-    stays = {s.bed_id: s for s in db.session.scalars(
-        select(Stay).options(joinedload(Stay.resident)).join(Bed).join(Room)
-        .where(Room.shelter_id == shelter.id, Stay.ended_at.is_(None)))}
-    holds = {h.bed_id: h for h in db.session.scalars(
-        select(Hold).join(Bed).join(Room)
-        .where(Room.shelter_id == shelter.id, Hold.released_at.is_(None), Hold.expires_at > at))}
+    # The shelter (if actor's) with its rooms, in one query: the scope costs no statement.
+    found = db.session.execute(
+        select(Shelter.id, Room).outerjoin(Room, Room.shelter_id == Shelter.id)
+        .where(Shelter.id == shelter.id, in_scope(Shelter.id, actor)).order_by(Room.kind, Room.name)).all()
+    if not found:
+        raise NotFound(_("No such shelter."))
+    rooms = [room for _id, room in found if room is not None]
+    # Each bed's state, its open stay (with the resident) and its active hold in ONE statement: one
+    # snapshot, so a bed never reads "occupied" with its stay already ended by a concurrent check-out
+    # (on PostgreSQL each statement of a read-committed transaction sees a newer snapshot).
+    # (Aliases: bed_state's own subqueries on stays and holds must not correlate with these joins.)
+    open_stay, active = aliased(Stay), aliased(Hold)
+    rows = db.session.execute(
+        select(Bed, bed_state(at), open_stay, active).join(Room)
+        .outerjoin(open_stay, and_(open_stay.bed_id == Bed.id, open_stay.ended_at.is_(None)))
+        .outerjoin(open_stay.resident).options(contains_eager(open_stay.resident))
+        .outerjoin(active, and_(active.bed_id == Bed.id, active.released_at.is_(None), active.expires_at > at))
+        .where(Room.shelter_id == shelter.id).order_by(Bed.label)).all()
+    beds = [(bed, state) for bed, state, _stay, _hold in rows]
+    stays = {bed.id: stay for bed, _state, stay, _hold in rows if stay is not None}
+    holds = {bed.id: hold for bed, _state, _stay, hold in rows if hold is not None}
     isolations = list(db.session.scalars(
         select(Isolation).options(joinedload(Isolation.resident), joinedload(Isolation.room))
         .join(Stay, and_(Stay.resident_id == Isolation.resident_id, Stay.ended_at.is_(None)))
@@ -743,14 +772,14 @@ class Panel:
 
 def panel(bed_id: int, at: datetime, *, actor) -> Panel:
     """What the panel of a bed shows, read fresh (it also answers a refused action); the read is audited."""
-    bed = get_bed(bed_id)
+    bed = get_bed(bed_id, actor=actor)
     state = state_of(bed, at)
     stay = open_stay_on(bed)
     view = Panel(bed=bed, state=state, stay=stay, hold=active_hold(bed, at),
                  isolation=open_isolation_of(stay.resident) if stay else None)
     shelter = bed.room.shelter
     if stay is None:
-        view.residents_without_bed = residents_without_bed()
+        view.residents_without_bed = residents_without_bed(shelter)
         record("bed.view", actor=actor, at=at, target=bed,
                resident_ids=[r.id for r in view.residents_without_bed])
         return view
@@ -769,12 +798,16 @@ def panel(bed_id: int, at: datetime, *, actor) -> Panel:
     return view
 
 
-def residents_without_bed(limit: int = 200) -> list[Resident]:
-    """Residents who could be checked in: no open stay, not anonymised. Newest first."""
+def residents_without_bed(shelter: Shelter | None = None, limit: int = 200) -> list[Resident]:
+    """Residents who could be checked in (to a bed of shelter: its residents): no open stay, not anonymised.
+
+    Newest first. A record of no shelter yet (made before any shelter existed) is listed everywhere.
+    """
     in_bed = select(Stay.resident_id).where(Stay.ended_at.is_(None))
-    return list(db.session.scalars(
-        select(Resident).where(Resident.id.not_in(in_bed), Resident.anonymised_at.is_(None))
-        .order_by(Resident.created_at.desc()).limit(limit)))
+    query = select(Resident).where(Resident.id.not_in(in_bed), Resident.anonymised_at.is_(None))
+    if shelter is not None:
+        query = query.where(or_(Resident.shelter_id == shelter.id, Resident.shelter_id.is_(None)))
+    return list(db.session.scalars(query.order_by(Resident.created_at.desc()).limit(limit)))
 
 
 def free_beds(shelter: Shelter, at: datetime, *, exclude_bed_id: int | None = None) -> list[Bed]:

@@ -5,18 +5,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
-from wtforms.widgets import HiddenInput
 
-from ..forms import CheckboxesField, LocalDateTimeField, optional_int
+from ..forms import CheckboxesField, Form, IdField, LocalDateTimeField, optional_int
 from ..residents.vocab import ALIAS_MAX, AgeBand, Sex
 from ..shelters.vocab import BedCategory
 from .models import Referral
 from .vocab import CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, DeclineReason, Need
 
-class ReferralForm(FlaskForm):
+class ReferralForm(Form):
     shelter_id = SelectField(_l("Shelter"), coerce=optional_int, validate_choice=False)
     category = SelectField(_l("Bed category"), choices=BedCategory.choices())
     people = IntegerField(_l("Number of people"), default=1,
@@ -37,9 +35,9 @@ class ReferralForm(FlaskForm):
                        render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
 
 
-class _BoardForm(FlaskForm):
+class _BoardForm(Form):
     # The shelter whose board the form was sent from: where the bed is held and the board shown again.
-    shelter_id = IntegerField(widget=HiddenInput(), validators=[InputRequired()])
+    shelter_id = IdField(validators=[InputRequired()])
 
 
 class AcceptForm(_BoardForm):
@@ -61,7 +59,7 @@ class ArrivalForm(_BoardForm):
     birth_year = IntegerField(_l("Year of birth (child)"), validators=[Optional()])
 
 
-class CancelForm(FlaskForm):
+class CancelForm(Form):
     confirm = BooleanField(_l("Yes, withdraw this referral"),
                            validators=[DataRequired(_l("Tick to confirm."))])
 

@@ -14,6 +14,7 @@ from ..errors import NotFound
 from ..residents.services import ResidentInput
 from ..shelters import services as shelters
 from ..timeutil import utcnow
+from ..validation import ID_MAX
 from ..web import Outcome, act, render
 from . import services
 from .forms import AcceptForm, ArrivalForm, CancelForm, DeclineForm, ReferralForm
@@ -33,16 +34,19 @@ def _board_act(referral_id: int, kind: str, form, perform):
     perform(referral, shelter) makes the one service call and returns the message. A refusal shows
     the board again with the message at the referral's form, what was typed kept.
     """
-    referral = services.get_referral(referral_id)
+    referral = services.get_referral(referral_id, actor=current_user)  # another shelter's: 404
     try:
-        shelter = shelters.get_shelter(int(request.form.get(f"{kind}{referral_id}-shelter_id", "")))
+        sent = int(request.form.get(f"{kind}{referral_id}-shelter_id", ""))
+        if not 1 <= sent <= ID_MAX:  # names no row: the database is not asked
+            raise ValueError(sent)
+        shelter = shelters.get_shelter(sent, actor=current_user)
     except (ValueError, NotFound):
         if referral.shelter_id is None:
             raise NotFound(_("No such shelter.")) from None
-        shelter = shelters.get_shelter(referral.shelter_id)
+        shelter = shelters.get_shelter(referral.shelter_id, actor=current_user)
     return act(lambda: Outcome(perform(referral, shelter), board_location(shelter.id, "referrals")),
                form=form, fragment=on_board(shelter),
-               again=lambda status: render_board(shelters.get_shelter(shelter.id), status=status,
+               again=lambda status: render_board(shelters.get_shelter(shelter.id, actor=current_user), status=status,
                                                  failed_referral={(referral_id, kind): form}))
 
 
@@ -95,10 +99,10 @@ def _local(value) -> str:
 @requires("referrals.answer")
 def inbox():
     now = utcnow()
-    box = services.inbox(None, now, answer_minutes=_answer_minutes())
+    box = services.inbox(None, now, answer_minutes=_answer_minutes(), actor=current_user)
     return render("referrals/inbox.html", fragment="inbox", title=_("Referrals"), box=box, now=now,
                   overdue_ids=box.overdue_ids,
-                  shelters=shelters.list_shelters())
+                  shelters=shelters.list_shelters(actor=current_user))
 
 
 # --- the case manager's pages --------------------------------------------------------------

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
@@ -16,6 +16,7 @@ from ..beds.vocab import MAX_HOLD
 from ..errors import Conflict, DomainError, Forbidden, NotFound, flush_or_conflict
 from ..extensions import db
 from ..shelters.models import Bed, Shelter
+from ..shelters.services import get_shelter, in_scope
 from ..shelters.vocab import BedCategory
 from ..validation import clean_text
 from .models import Referral
@@ -45,8 +46,17 @@ class ReferralInput:
 
 # --- reading -------------------------------------------------------------------------------
 
-def get_referral(referral_id: int, *, lock: bool = False) -> Referral:
-    query = select(Referral).where(Referral.id == referral_id).options(joinedload(Referral.shelter))
+def seen_by(actor):
+    """SQL: staff actor sees the referral: sent to one of their shelters, or to any (all for actor None)."""
+    if actor is None:
+        return true()
+    return or_(Referral.shelter_id.is_(None), in_scope(Referral.shelter_id, actor))
+
+
+def get_referral(referral_id: int, *, actor=None, lock: bool = False) -> Referral:
+    """The referral as staff actor sees it; another shelter's is a 404, as a missing one (actor None: any)."""
+    query = (select(Referral).where(Referral.id == referral_id, seen_by(actor))
+             .options(joinedload(Referral.shelter)))
     if lock:
         # The row lock queues concurrent answers to one referral (PostgreSQL; SQLite serialises writers).
         query = query.with_for_update(of=Referral).execution_options(populate_existing=True)
@@ -116,15 +126,16 @@ class Inbox:
         return len(self.overdue_ids)
 
 
-def inbox(shelter: Shelter | None, now: datetime, *, answer_minutes: int) -> Inbox:
-    """Referrals for shelter (or any shelter; all when shelter is None), in a fixed number of queries."""
+def inbox(shelter: Shelter | None, now: datetime, *, answer_minutes: int, actor=None) -> Inbox:
+    """Referrals for shelter (or any shelter; all when shelter is None) that staff actor sees, in a fixed
+    number of queries."""
     open_window = Referral.arrival_until > now
-    pending_q = (select(Referral).where(Referral.status == ReferralStatus.PENDING, open_window)
+    pending_q = (select(Referral).where(Referral.status == ReferralStatus.PENDING, open_window, seen_by(actor))
                  .order_by(Referral.created_at, Referral.id))
     expected_q = (select(Referral).options(joinedload(Referral.shelter))
                   .join(Hold, and_(Hold.referral_id == Referral.id, Hold.released_at.is_(None),
                                    Hold.expires_at > now))
-                  .where(Referral.status == ReferralStatus.ACCEPTED).order_by(Hold.expires_at))
+                  .where(Referral.status == ReferralStatus.ACCEPTED, seen_by(actor)).order_by(Hold.expires_at))
     if shelter is not None:
         pending_q = pending_q.where(or_(Referral.shelter_id == shelter.id, Referral.shelter_id.is_(None)))
         expected_q = expected_q.where(Referral.shelter_id == shelter.id)
@@ -134,7 +145,8 @@ def inbox(shelter: Shelter | None, now: datetime, *, answer_minutes: int) -> Inb
     elsewhere = 0
     if shelter is not None:
         elsewhere = db.session.scalar(select(func.count(Referral.id)).where(
-            Referral.status == ReferralStatus.PENDING, open_window, Referral.shelter_id != shelter.id)) or 0
+            Referral.status == ReferralStatus.PENDING, open_window, Referral.shelter_id != shelter.id,
+            in_scope(Referral.shelter_id, actor))) or 0
     return Inbox(pending=pending, expected=expected, holds=holds_of(expected), overdue_ids=overdue,
                  waiting_elsewhere=elsewhere)
 
@@ -205,8 +217,10 @@ def cancel_referral(referral: Referral, *, actor, at: datetime) -> None:
 
 # --- the shelter's side --------------------------------------------------------------------
 
-def _pending_for(referral_id: int, shelter: Shelter | None, at: datetime) -> Referral:
-    referral = get_referral(referral_id, lock=True)
+def _pending_for(referral_id: int, shelter: Shelter | None, at: datetime, *, actor) -> Referral:
+    referral = get_referral(referral_id, actor=actor, lock=True)
+    if shelter is not None:
+        get_shelter(shelter.id, actor=actor)  # answered only from a board of one's own shelter
     if referral.status != ReferralStatus.PENDING:
         raise Conflict(_("This referral was already answered or withdrawn."))
     if shelter is not None and referral.shelter_id not in (None, shelter.id):
@@ -220,7 +234,7 @@ def accept_referral(referral: Referral, shelter: Shelter, *, actor, at: datetime
     Atomic against a concurrent acceptance: the referral and then the chosen bed are locked and the
     bed is checked again under the lock; if the last bed went meanwhile, the answer says so.
     """
-    referral = _pending_for(referral.id, shelter, at)
+    referral = _pending_for(referral.id, shelter, at, actor=actor)
     if referral.arrival_until <= at:
         raise Conflict(_("The arrival window of this referral has passed; ask the case manager for a new one."))
     hold = beds.hold_first_free(shelter, referral.category, referral.arrival_until,
@@ -248,7 +262,7 @@ def decline_referral(referral: Referral, reason: str, note: str, *, shelter: She
     note = clean_text(note, "note", max_len=DECLINE_NOTE_MAX)
     if reason == "other" and not note:
         raise DomainError(_("Say in a few words why."), field="note")
-    referral = _pending_for(referral.id, shelter, at)
+    referral = _pending_for(referral.id, shelter, at, actor=actor)
     referral.status = ReferralStatus.DECLINED.value
     referral.decline_reason = reason
     referral.decline_note = note
@@ -259,7 +273,7 @@ def decline_referral(referral: Referral, reason: str, note: str, *, shelter: She
 
 def check_in_from_referral(referral: Referral, arrival, *, actor, now: datetime):
     """The referred person arrived: record them and check them in to the bed held for the referral."""
-    referral = get_referral(referral.id, lock=True)
+    referral = get_referral(referral.id, actor=actor, lock=True)
     if referral.status != ReferralStatus.ACCEPTED:
         raise Conflict(_("Only an accepted referral can be checked in."))
     hold = beds.referral_hold(referral, now)

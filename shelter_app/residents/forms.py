@@ -2,16 +2,15 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from ..forms import CheckboxesField
+from ..forms import CheckboxesField, Form, optional_int
 from .vocab import (ALIAS_MAX, ALLERGIES_MAX, COUNTRY_MAX, DIET_MAX, DOCUMENT_MAX, LANGUAGES_MAX, LEGAL_NAME_MAX,
                     NOTES_MAX, AgeBand, ExploitationForm, Sex)
 
 
-class ResidentForm(FlaskForm):
+class ResidentForm(Form):
     alias = StringField(_l("Alias"), validators=[DataRequired(_l("Enter an alias.")), Length(max=ALIAS_MAX)])
     sex = SelectField(_l("Sex"), choices=Sex.choices())
     age_band = SelectField(_l("Age"), choices=AgeBand.choices())
@@ -26,3 +25,8 @@ class ResidentForm(FlaskForm):
     legal_name = StringField(_l("Legal name (managers only)"), validators=[Optional(), Length(max=LEGAL_NAME_MAX)])
     document_data = StringField(_l("Identity document (managers only)"),
                                 validators=[Optional(), Length(max=DOCUMENT_MAX)])
+
+
+class NewResidentForm(ResidentForm):
+    # Choices: the user's shelters. The record is seen by that shelter's staff; a check-in elsewhere moves it.
+    shelter_id = SelectField(_l("Shelter"), coerce=optional_int, validate_choice=False)

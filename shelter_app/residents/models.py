@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -24,6 +24,9 @@ class Resident(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Generated, unique, means nothing outside the shelter.
     code: Mapped[str] = mapped_column(String(12), unique=True)
+    # The shelter whose staff see the record: set at creation, changed by a check-in or move to another
+    # shelter. None only for a record made before any shelter existed (every staff member sees it).
+    shelter_id: Mapped[int | None] = mapped_column(ForeignKey("shelters.id"), index=True)
     alias: Mapped[str] = mapped_column(String(ALIAS_MAX))
     sex: Mapped[str] = mapped_column(String(10))
     age_band: Mapped[str] = mapped_column(String(10), default=AgeBand.ADULT)

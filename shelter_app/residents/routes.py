@@ -1,16 +1,18 @@
 """Residents: list and search, the record, and the history page."""
 from __future__ import annotations
 
-from flask import Blueprint, request, url_for
+from flask import Blueprint, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..auth.permissions import can, requires
 from ..beds import services as beds
+from ..shelters import services as shelters
 from ..timeutil import utcnow
 from ..web import Outcome, act, audited_read, render
 from . import services
-from .forms import ResidentForm
+from .forms import NewResidentForm, ResidentForm
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -45,12 +47,20 @@ def _render_form(form, resident, status: int = 200):
 @bp.route("/new", methods=["GET", "POST"])
 @requires("residents.create")
 def new():
-    form = ResidentForm()
+    form = NewResidentForm()
+    mine = shelters.list_shelters(actor=current_user)
+    form.shelter_id.choices = [SelectChoice(s.id, s.name) for s in mine]
+    if form.shelter_id.data is None and mine:
+        # The shelter whose board the user was on, else their first.
+        remembered = session.get("shelter_id")
+        form.shelter_id.data = remembered if any(s.id == remembered for s in mine) else mine[0].id
     if request.method == "GET":
         return _render_form(form, None)
 
     def perform():
-        resident = services.create_resident(_input(form), actor=current_user, at=utcnow())
+        data = _input(form)
+        data.shelter_id = form.shelter_id.data
+        resident = services.create_resident(data, actor=current_user, at=utcnow())
         return Outcome(_("%(alias)s added with code %(code)s.", alias=resident.alias, code=resident.code),
                        url_for("residents.show", resident_id=resident.id))
 
@@ -60,7 +70,7 @@ def new():
 @bp.get("/<int:resident_id>")
 @requires("residents.view")
 def show(resident_id: int):
-    resident = services.get_resident(resident_id)
+    resident = services.get_resident(resident_id, actor=current_user)
     page = services.resident_page(resident, beds.history_of(resident), actor=current_user, at=utcnow())
     return audited_read(render("residents/show.html", fragment="content", page=page, resident=resident,
                                title=resident.alias))
@@ -69,7 +79,7 @@ def show(resident_id: int):
 @bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])
 @requires("residents.edit")
 def edit(resident_id: int):
-    resident = services.get_resident(resident_id)
+    resident = services.get_resident(resident_id, actor=current_user)
     form = ResidentForm(obj=resident if request.method == "GET" else None)
     if request.method == "GET":
         services.record_form_view(resident, actor=current_user, at=utcnow())
@@ -79,4 +89,5 @@ def edit(resident_id: int):
         services.update_resident(resident, _input(form), actor=current_user, at=utcnow())
         return Outcome(_("Saved."), url_for("residents.show", resident_id=resident.id))
 
-    return act(perform, form=form, again=lambda status: _render_form(form, services.get_resident(resident_id), status))
+    return act(perform, form=form, again=lambda status: _render_form(
+        form, services.get_resident(resident_id, actor=current_user), status))

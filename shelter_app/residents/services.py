@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select
+from sqlalchemy import exists, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
@@ -15,7 +15,8 @@ from ..errors import DomainError, Forbidden, NotFound, flush_or_conflict
 from ..extensions import db
 from ..validation import clean_text
 from ..beds.models import Stay
-from ..shelters.models import Bed, Room
+from ..shelters.models import Bed, Room, Shelter
+from ..shelters.services import first_shelter_id, in_scope, shelter_ids_of
 from .models import Resident
 from .vocab import (ALIAS_MAX, ALLERGIES_MAX, COUNTRY_MAX, DIET_MAX, DOCUMENT_MAX, LANGUAGES_MAX, LEGAL_NAME_MAX,
                     NOTES_MAX, OLDEST_AGE, SEARCH_MAX, AgeBand, ExploitationForm, Sex)
@@ -44,6 +45,32 @@ class ResidentInput:
     notes: str = ""
     legal_name: str | None = None
     document_data: str | None = None
+    # The shelter whose staff see the record; None: actor's first shelter (for the system, the first one).
+    shelter_id: int | None = None
+
+
+def visible_to(actor):
+    """SQL: the resident is one actor's shelters see (any for actor None; a record of no shelter yet, all staff)."""
+    if actor is None:
+        return true()
+    return or_(Resident.shelter_id.is_(None), in_scope(Resident.shelter_id, actor))
+
+
+def _shelter_of_new_record(shelter_id: int | None, *, actor) -> int | None:
+    """The shelter a new record belongs to: the one chosen (if actor's), else actor's first."""
+    if shelter_id is not None:
+        if db.session.scalar(select(Shelter.id).where(Shelter.id == shelter_id, in_scope(Shelter.id, actor))) is None:
+            raise DomainError(_("Choose a shelter from the list."), field="shelter_id")
+        return shelter_id
+    if actor is None:
+        return first_shelter_id()
+    mine = shelter_ids_of(actor)
+    if mine:
+        return mine[0]
+    if first_shelter_id() is not None:
+        raise DomainError(_("Your account belongs to no shelter yet: ask the administrator to add you to yours."),
+                          field="shelter_id")
+    return None  # no shelter exists yet: the record is everyone's until its first check-in
 
 
 def _validated(data: ResidentInput, *, actor, now: datetime) -> dict:
@@ -85,6 +112,7 @@ def _validated(data: ResidentInput, *, actor, now: datetime) -> dict:
 def create_resident(data: ResidentInput, *, actor, at: datetime) -> Resident:
     """A new pseudonymous resident with a generated code."""
     values = _validated(data, actor=actor, now=at)
+    values["shelter_id"] = _shelter_of_new_record(data.shelter_id, actor=actor)
     for _attempt in range(5):
         code = new_code()
         if not db.session.scalar(select(exists().where(Resident.code == code))):
@@ -105,9 +133,10 @@ def update_resident(resident: Resident, data: ResidentInput, *, actor, at: datet
     record("resident.update", actor=actor, at=at, target=resident, fields=changed)
 
 
-def get_resident(resident_id: int, *, field: str | None = None) -> Resident:
-    """The resident; a missing one is a 404, or the error of field when it was picked in a form."""
-    resident = db.session.get(Resident, resident_id)
+def get_resident(resident_id: int, *, actor, field: str | None = None) -> Resident:
+    """The resident, if actor's shelters see them; another shelter's is answered exactly as a missing one:
+    a 404, or the error of field when it was picked in a form."""
+    resident = db.session.scalar(select(Resident).where(Resident.id == resident_id, visible_to(actor)))
     if resident is None:
         if field:
             raise DomainError(_("Choose a resident from the list."), field=field)
@@ -121,7 +150,7 @@ def search_residents(query: str, *, actor, at: datetime, limit: int = 100) -> li
         select(Resident, Stay)
         .outerjoin(Stay, (Stay.resident_id == Resident.id) & Stay.ended_at.is_(None))
         .options(joinedload(Stay.bed).joinedload(Bed.room).joinedload(Room.shelter))
-        .where(Resident.anonymised_at.is_(None))
+        .where(Resident.anonymised_at.is_(None), visible_to(actor))
         .order_by(Stay.id.is_(None), Resident.alias)
         .limit(limit)
     )

@@ -26,6 +26,16 @@ class Shelter(db.Model):
     rooms: Mapped[list["Room"]] = relationship(back_populates="shelter", order_by="Room.name")
 
 
+class ShelterStaff(db.Model):
+    """A staff account belongs to a shelter: it sees that shelter's board, residents and referrals."""
+
+    __tablename__ = "shelter_staff"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    shelter_id: Mapped[int] = mapped_column(ForeignKey("shelters.id", ondelete="CASCADE"), primary_key=True,
+                                            index=True)
+
+
 class Room(db.Model):
     __tablename__ = "rooms"
     __table_args__ = (

@@ -24,7 +24,7 @@ def index():
 
     def again(status: int = 200):
         return render("shelters/index.html", fragment="content", status=status, form=form,
-                      shelters=services.list_shelters(), title=_("Shelters"))
+                      shelters=services.list_shelters(actor=current_user), title=_("Shelters"))
 
     if request.method == "GET":
         return again()
@@ -58,12 +58,12 @@ def _change(shelter, key: str, form) -> str:
 @bp.route("/shelters/<int:shelter_id>", methods=["GET", "POST"])
 @requires("shelters.setup")
 def setup(shelter_id: int):
-    shelter = services.get_shelter(shelter_id)
+    shelter = services.get_shelter(shelter_id, actor=current_user)
     forms = {"shelter": ShelterForm(prefix="s", obj=shelter), "room": RoomForm(prefix="room"),
              "bed": BedForm(prefix="bed")}
 
     def again(status: int = 200):
-        fresh = services.get_shelter(shelter_id)
+        fresh = services.get_shelter(shelter_id, actor=current_user)
         forms["bed"].room_id.choices = [SelectChoice(r.id, r.name) for r in fresh.rooms if not r.is_isolation]
         return render("shelters/setup.html", fragment="content", status=status, shelter=fresh,
                       board=beds.board(fresh, utcnow()), forms=forms, title=fresh.name)

@@ -4,30 +4,77 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import delete, insert, select, true
 
 from ..audit.services import record
+from ..auth.vocab import STAFF_ROLES
 from ..errors import DomainError, NotFound, flush_or_conflict
 from ..extensions import db
 from ..validation import clean_text
-from .models import Bed, Room, Shelter
+from .models import Bed, Room, Shelter, ShelterStaff
 from .vocab import (ADDRESS_MAX, BED_LABEL_MAX, CODE_NAME_MAX, CODE_NAME_MIN, ROOM_NAME_MAX, SHELTER_NAME_MAX,
                     BedCategory, RoomGroup, RoomKind)
 
 
+# --- who sees which shelter ---------------------------------------------------------------
+# Staff see only the shelters their account belongs to; actor None is the system itself (the CLI,
+# the demo data), which is not scoped. Another shelter's ids answer exactly as missing ones: 404.
+
+def staff_shelter_ids(actor):
+    """The ids of the shelters actor belongs to, as a subquery."""
+    return select(ShelterStaff.shelter_id).where(ShelterStaff.user_id == getattr(actor, "id", None))
+
+
+def in_scope(shelter_id, actor):
+    """SQL: the shelter id (a column) is one of actor's shelters; always true for actor None."""
+    if actor is None:
+        return true()
+    return shelter_id.in_(staff_shelter_ids(actor))
+
+
+def shelter_ids_of(actor) -> list[int]:
+    """The ids of actor's shelters, by code name (every shelter for actor None)."""
+    return list(db.session.scalars(select(Shelter.id).where(in_scope(Shelter.id, actor))
+                                    .order_by(Shelter.code_name)))
+
+
+def set_staff_shelters(user, shelter_ids, *, actor, at: datetime) -> list[int]:
+    """The shelters a staff account belongs to, replacing those before; audited as user.shelters."""
+    ids = sorted(set(shelter_ids or ()))
+    if ids and user.role not in STAFF_ROLES:
+        raise DomainError(_("Only staff accounts (managers, trainers, night staff) belong to shelters."),
+                          field="shelters")
+    if len(set(db.session.scalars(select(Shelter.id).where(Shelter.id.in_(ids))))) != len(ids):
+        raise DomainError(_("Choose shelters from the list."), field="shelters")
+    before = set(db.session.scalars(select(ShelterStaff.shelter_id).where(ShelterStaff.user_id == user.id)))
+    if before - set(ids):
+        db.session.execute(delete(ShelterStaff).where(ShelterStaff.user_id == user.id,
+                                                      ShelterStaff.shelter_id.in_(before - set(ids))))
+    if set(ids) - before:
+        db.session.execute(insert(ShelterStaff), [{"user_id": user.id, "shelter_id": i}
+                                                  for i in sorted(set(ids) - before)])
+    record("user.shelters", actor=actor, at=at, target=user, shelter_ids=ids)
+    return ids
+
+
 # --- lookups -----------------------------------------------------------------------------
 
-def get_shelter(shelter_id: int) -> Shelter:
-    """The shelter, or a 404."""
-    shelter = db.session.get(Shelter, shelter_id)
+def get_shelter(shelter_id: int, *, actor) -> Shelter:
+    """The shelter, if actor belongs to it; else a 404, as for a shelter that does not exist."""
+    shelter = db.session.scalar(select(Shelter).where(Shelter.id == shelter_id, in_scope(Shelter.id, actor)))
     if shelter is None:
         raise NotFound(_("No such shelter."))
     return shelter
 
 
-def list_shelters() -> list[Shelter]:
-    """Every shelter, by code name."""
-    return list(db.session.scalars(select(Shelter).order_by(Shelter.code_name)))
+def list_shelters(*, actor=None) -> list[Shelter]:
+    """The shelters actor belongs to (every shelter for actor None), by code name."""
+    return list(db.session.scalars(select(Shelter).where(in_scope(Shelter.id, actor)).order_by(Shelter.code_name)))
+
+
+def first_shelter_id() -> int | None:
+    """The oldest shelter's id: where a record made by the system belongs when nothing else says."""
+    return db.session.scalar(select(Shelter.id).order_by(Shelter.id).limit(1))
 
 
 # --- setup -------------------------------------------------------------------------------
@@ -39,6 +86,9 @@ def create_shelter(code_name: str, name: str, address: str, *, actor, at: dateti
     db.session.add(shelter)
     flush_or_conflict({"code_name": _("Another shelter already has this code name.")})
     record("shelter.create", actor=actor, at=at, target=shelter)
+    if actor is not None and getattr(actor, "role", None) in STAFF_ROLES:
+        # The manager who sets a shelter up works there.
+        db.session.execute(insert(ShelterStaff).values(user_id=actor.id, shelter_id=shelter.id))
     return shelter
 
 

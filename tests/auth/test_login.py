@@ -168,3 +168,25 @@ def test_session_cookie_flags(login_as, app):
     secure = Client(app)
     secure.raw.get("/login", base_url="https://localhost")
     assert secure.raw.get_cookie("shelter_session", domain="localhost").secure
+
+
+def test_logout_language_change_and_refusals_are_audited(login_as, make_shelter):
+    from shelter_app.audit.models import AuditEvent
+
+    night = login_as("night", locale="en")
+    uid = night.user.id
+
+    def actions():
+        db.session.expire_all()
+        return [(e.action, e.details) for e in db.session.scalars(
+            select(AuditEvent).where(AuditEvent.actor_id == uid).order_by(AuditEvent.id))]
+
+    assert night.get("/admin/users").status_code == 403
+    assert ("access.denied", {"status": 403, "endpoint": "admin.users", "method": "GET"}) in actions()
+    assert night.get("/residents/999999").status_code == 404
+    assert ("access.denied", {"status": 404, "endpoint": "residents.show", "method": "GET",
+                              "resident_id": 999999}) in actions()
+    assert night.post("/account", {"locale": "pl"}).status_code == 303
+    assert ("user.locale", {"locale": "pl"}) in actions()
+    assert night.post("/logout").status_code == 303
+    assert actions()[-1][0] == "auth.logout"

@@ -117,7 +117,7 @@ def test_undo_a_check_out_and_put_a_man_in_a_womans_bed_with_a_reason(new_page, 
         assert f"Ala {kind}" in page.locator(f"#bed-{first.id}").inner_text()
 
         # a man in a woman's bed: refused, then put there with a reason
-        tom = make_resident(f"Tom {kind}", sex="male")
+        tom = make_resident(f"Tom {kind}", sex="male", shelter_id=shelter.id)  # listed at this shelter's beds
         page.locator(f"#bed-{second.id}").click()
         panel.get_by_label("Resident").select_option(value=str(tom.id))
         panel.get_by_role("button", name="Check in").click()

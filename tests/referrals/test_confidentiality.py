@@ -49,6 +49,7 @@ def seeded(app, make_user, login_as, send_referral):
     night = make_user("night", display_name=SECRETS["night staff name"], locale="en")
     manager = make_user("manager", display_name=SECRETS["manager name"], locale="en")
     shelter = shelters.create_shelter("Kestrel", SECRETS["shelter name"], SECRETS["address"], actor=manager, at=now)
+    factories.give_every_staff_user(shelter)  # the night staff work here too
     room = shelters.create_room(shelter, SECRETS["room"], "regular", "women", actor=manager, at=now)
     iso = shelters.create_room(shelter, SECRETS["isolation room"], "isolation", None, actor=manager, at=now)
     occupied, held, out, *_free = (shelters.create_bed(room, f"{SECRETS['bed label']}{i}", "woman", actor=manager,
