@@ -112,7 +112,9 @@ def create_user_command(username, role, display_name, organisation, locale, shel
     db.session.commit()
     where = f", shelters: {', '.join(shelter_codes)}" if shelter_codes else ""
     click.echo(f"Created {user.username} ({user.role}){where}.")
-    if not shelter_codes and role in ("manager", "trainer", "night"):
+    from .auth.permissions import can
+
+    if not shelter_codes and can(user, "shelters.member"):
         click.echo("It belongs to no shelter yet: give --shelter CODE, or tick its shelters on its page (Users).")
 
 

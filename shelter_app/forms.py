@@ -154,8 +154,12 @@ class IdField(IntegerField):
     widget = HiddenInput()
 
     def pre_validate(self, form):
-        if self.data is not None and not 1 <= self.data <= ID_MAX:
+        if self.data is not None and self.row_id() is None:
             raise ValidationError(_("This names nothing. Reload the page and try again."))
+
+    def row_id(self) -> int | None:
+        """The id sent, if it can name a row (before validation too); None otherwise."""
+        return self.data if isinstance(self.data, int) and 1 <= self.data <= ID_MAX else None
 
 
 class CheckboxesField(SelectMultipleField):

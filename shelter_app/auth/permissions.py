@@ -25,6 +25,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "residents.edit": frozenset({Role.MANAGER, Role.TRAINER}),
     "resident.identity": frozenset({Role.MANAGER}),
     "shelters.setup": frozenset({Role.MANAGER}),
+    # Belong to shelters (assigned by the administrator): their boards, residents and referrals.
+    "shelters.member": STAFF_ROLES,
     "referrals.answer": STAFF_ROLES,
     "referrals.send": frozenset({Role.CASEMANAGER}),
     "availability.view": frozenset({Role.CASEMANAGER}),

@@ -15,8 +15,7 @@ from ..timeutil import utcnow
 from ..web import Outcome, act, after_commit, render, see_other
 from . import services
 from .forms import ActiveForm, LoginForm, NewUserForm, ResetPasswordForm, ShelterAccessForm
-from .permissions import requires
-from .vocab import STAFF_ROLES
+from .permissions import can, requires
 
 bp = Blueprint("auth", __name__)
 admin_bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -115,7 +114,7 @@ def user_detail(user_id: int):
         forms["password"].password.data = ""
         return render("admin/user_detail.html", fragment="content", status=status, user=services.get_user(user_id),
                       active_form=forms["active"], password_form=forms["password"],
-                      shelters_form=forms["shelters"] if user.role in STAFF_ROLES else None, title=user.username)
+                      shelters_form=forms["shelters"] if can(user, "shelters.member") else None, title=user.username)
 
     if request.method == "GET":
         return again()

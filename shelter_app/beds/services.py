@@ -371,18 +371,18 @@ class CheckIn:
     referral_code: str | None = None
 
 
-def check_in(bed_id: int, request: CheckIn, *, actor, now: datetime) -> Stay:
+def check_in(bed_id: int, arrival: CheckIn, *, actor, now: datetime) -> Stay:
     """Put a resident (or a new arrival, recorded now) in a bed; an active hold on it is used up."""
-    at = request.at or now
+    at = arrival.at or now
     bed = lock(beds=[bed_id], actor=actor)[bed_id]
     if bed.room.is_isolation:
         raise DomainError(_("Choose a bed, not an isolation room."), field="bed_id")
     state = require_state(bed, now, BedState.FREE, BedState.HELD)
-    if request.resident_id is not None:
-        resident = residents.get_resident(request.resident_id, field="resident_id", actor=actor)
-    elif request.new_arrival is not None and (request.new_arrival.alias or "").strip():
+    if arrival.resident_id is not None:
+        resident = residents.get_resident(arrival.resident_id, field="resident_id", actor=actor)
+    elif arrival.new_arrival is not None and (arrival.new_arrival.alias or "").strip():
         try:
-            resident = residents.create_resident(replace(request.new_arrival, shelter_id=bed.room.shelter_id),
+            resident = residents.create_resident(replace(arrival.new_arrival, shelter_id=bed.room.shelter_id),
                                                  actor=actor, at=now)
         except DomainError as exc:  # the new arrival's fields are new_alias, new_sex, … on the form
             exc.field = f"new_{exc.field}" if exc.field else None
@@ -393,14 +393,14 @@ def check_in(bed_id: int, request: CheckIn, *, actor, now: datetime) -> Stay:
     if current is not None:
         raise Conflict(_("%(alias)s is already checked in (room %(room)s, bed %(bed)s).",
                          alias=resident.alias, room=current.bed.room.name, bed=current.bed.label))
-    override = _check_fit(bed, resident, request.override_reason, actor=actor, field_name="resident_id")
-    _check_in_time(bed, resident, at, now, actor=actor, backdate_confirmed=request.confirm_backdate)
+    override = _check_fit(bed, resident, arrival.override_reason, actor=actor, field_name="resident_id")
+    _check_in_time(bed, resident, at, now, actor=actor, backdate_confirmed=arrival.confirm_backdate)
     if state is BedState.HELD:
         _release_expired_holds(bed, now)
         hold = active_hold(bed, now)
         if hold is not None:
             _release(hold, actor=actor, at=now, reason=HoldRelease.USED)
-    stay = Stay(resident_id=resident.id, bed_id=bed.id, started_at=at, referral_code=request.referral_code,
+    stay = Stay(resident_id=resident.id, bed_id=bed.id, started_at=at, referral_code=arrival.referral_code,
                 started_by_id=getattr(actor, "id", None))
     resident.shelter_id = bed.room.shelter_id  # their record goes with them to the staff of this shelter
     db.session.add(stay)

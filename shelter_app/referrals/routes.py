@@ -14,7 +14,6 @@ from ..errors import NotFound
 from ..residents.services import ResidentInput
 from ..shelters import services as shelters
 from ..timeutil import utcnow
-from ..validation import ID_MAX
 from ..web import Outcome, act, render
 from . import services
 from .forms import AcceptForm, ArrivalForm, CancelForm, DeclineForm, ReferralForm
@@ -35,14 +34,14 @@ def _board_act(referral_id: int, kind: str, form, perform):
     the board again with the message at the referral's form, what was typed kept.
     """
     referral = services.get_referral(referral_id, actor=current_user)  # another shelter's: 404
+    sent = form.shelter_id.row_id()  # the board it was sent from; an id that names nothing is not looked up
     try:
-        sent = int(request.form.get(f"{kind}{referral_id}-shelter_id", ""))
-        if not 1 <= sent <= ID_MAX:  # names no row: the database is not asked
-            raise ValueError(sent)
-        shelter = shelters.get_shelter(sent, actor=current_user)
-    except (ValueError, NotFound):
+        shelter = shelters.get_shelter(sent, actor=current_user) if sent is not None else None
+    except NotFound:
+        shelter = None
+    if shelter is None:
         if referral.shelter_id is None:
-            raise NotFound(_("No such shelter.")) from None
+            raise NotFound(_("No such shelter."))
         shelter = shelters.get_shelter(referral.shelter_id, actor=current_user)
     return act(lambda: Outcome(perform(referral, shelter), board_location(shelter.id, "referrals")),
                form=form, fragment=on_board(shelter),

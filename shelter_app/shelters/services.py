@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, insert, select, true
 
 from ..audit.services import record
-from ..auth.vocab import STAFF_ROLES
+from ..auth.permissions import can
 from ..errors import DomainError, NotFound, flush_or_conflict
 from ..extensions import db
 from ..validation import clean_text
@@ -41,7 +41,7 @@ def shelter_ids_of(actor) -> list[int]:
 def set_staff_shelters(user, shelter_ids, *, actor, at: datetime) -> list[int]:
     """The shelters a staff account belongs to, replacing those before; audited as user.shelters."""
     ids = sorted(set(shelter_ids or ()))
-    if ids and user.role not in STAFF_ROLES:
+    if ids and not can(user, "shelters.member"):
         raise DomainError(_("Only staff accounts (managers, trainers, night staff) belong to shelters."),
                           field="shelters")
     if len(set(db.session.scalars(select(Shelter.id).where(Shelter.id.in_(ids))))) != len(ids):
@@ -86,7 +86,7 @@ def create_shelter(code_name: str, name: str, address: str, *, actor, at: dateti
     db.session.add(shelter)
     flush_or_conflict({"code_name": _("Another shelter already has this code name.")})
     record("shelter.create", actor=actor, at=at, target=shelter)
-    if actor is not None and getattr(actor, "role", None) in STAFF_ROLES:
+    if can(actor, "shelters.member"):
         # The manager who sets a shelter up works there.
         db.session.execute(insert(ShelterStaff).values(user_id=actor.id, shelter_id=shelter.id))
     return shelter
