@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Flask, abort, request
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from .submissions import TOKEN_MAX
 from .validation import ID_MAX, has_control_characters
@@ -20,6 +20,18 @@ class IdConverter(IntegerConverter):
     def __init__(self, map, fixed_digits: int = 0, min: int | None = 1, max: int | None = ID_MAX,
                  signed: bool = False) -> None:
         super().__init__(map, fixed_digits=fixed_digits, min=min, max=max, signed=False)
+
+
+class PublicIdConverter(BaseConverter):
+    """`<public:…>`: a row's random public id (lowercase hex digits), for what outsiders see addressed.
+
+    Row ids are one sequence: in a URL a case manager sees they would tell how many there are.
+    Anything but hex digits of the one length matches no route (a 404 before any view).
+    """
+
+    def __init__(self, map, length: int = 20) -> None:
+        super().__init__(map)
+        self.regex = f"[0-9a-f]{{{length}}}"
 
 
 def refuse_hostile_envelope() -> None:
@@ -46,4 +58,5 @@ def register_converters(app: Flask) -> None:
     """
     app.url_map.converters["int"] = IdConverter
     app.url_map.converters["id"] = IdConverter
+    app.url_map.converters["public"] = PublicIdConverter
     app.before_request(refuse_hostile_envelope)

@@ -127,12 +127,12 @@ def _seed_referrals(at: datetime) -> None:
     case_manager = db.session.scalar(select(User).where(User.username == "casemanager"))
     first_shelter = db.session.scalar(select(Shelter).order_by(Shelter.code_name))
     waiting = referrals.ReferralInput(
-        shelter_id=None, category="woman", people=1, arrival_from=at + timedelta(minutes=40),
+        shelter=None, category="woman", people=1, arrival_from=at + timedelta(minutes=40),
         arrival_until=at + timedelta(hours=3), languages="Romanian", interpreter_needed=True,
         needs=("medication",), note="Police escort, arrives by car.", code="POL-2611-A")
     referrals.create_referral(waiting, actor=case_manager, at=at - timedelta(minutes=10))
     accepted = referrals.ReferralInput(
-        shelter_id=first_shelter.id, category="woman", people=1, arrival_from=at + timedelta(hours=1),
+        shelter=first_shelter.code_name, category="woman", people=1, arrival_from=at + timedelta(hours=1),
         arrival_until=at + timedelta(hours=6), languages="Ukrainian", code="NGO-2611-B")
     referral = referrals.create_referral(accepted, actor=case_manager, at=at - timedelta(hours=1))
     referrals.accept_referral(referral, first_shelter, actor=None, at=at - timedelta(minutes=45))

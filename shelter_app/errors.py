@@ -179,7 +179,7 @@ def register_errors(app: Flask) -> None:
         from .extensions import db
         from .timeutil import utcnow
 
-        ids = {k: v for k, v in (request.view_args or {}).items() if k.endswith("_id")}
+        ids = {k: v for k, v in (request.view_args or {}).items() if k.endswith(("_id", "_ref"))}
         if status not in (403, 404) or (status == 404 and not ids):
             return
         try:

@@ -44,7 +44,7 @@ PUBLIC_ENDPOINTS = {
 class World:
     role: str
     client: Client
-    ids: dict[str, int] = field(default_factory=dict)
+    ids: dict[str, int | str] = field(default_factory=dict)  # row ids; public ids of referrals
     secrets: dict[str, str] = field(default_factory=dict)  # what a case manager must never read
     token: str = ""  # an API token's plaintext (of ORGANISATION)
 
@@ -125,7 +125,7 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
 
     def referral(code: str, shelter):
         return referrals.create_referral(referrals.ReferralInput(
-            shelter_id=shelter.id, category="woman", people=1, arrival_from=at,
+            shelter=shelter.code_name, category="woman", people=1, arrival_from=at,
             arrival_until=at + timedelta(hours=4), code=code), actor=case_manager, at=at)
 
     ref_accept = referral("QREF-ACCEPT", s2)
@@ -141,8 +141,8 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
         s1=s1.id, s2=s2.id, b_checkin=b_checkin.id, b_hold=b_hold.id, b_release=b_release.id, b_oos=b_oos.id,
         b_inservice=b_inservice.id, b_move=b_move.id, b_move_to=b_move_to.id, b_checkout=b_checkout.id,
         b_isolate=b_isolate.id, b_endiso=b_endiso.id, iso1=iso1.id, undo_stay=undo_stay.id,
-        undo_iso=undo_iso.id, r_page=r_page.id, r_waiting=r_waiting.id, ref_accept=ref_accept.id,
-        ref_decline=ref_decline.id, ref_arrive=ref_arrive.id, ref_cancel=ref_cancel.id, token=token.id,
+        undo_iso=undo_iso.id, r_page=r_page.id, r_waiting=r_waiting.id, ref_accept=ref_accept.public_id,
+        ref_decline=ref_decline.public_id, ref_arrive=ref_arrive.public_id, ref_cancel=ref_cancel.public_id, token=token.id,
         user=target_user.id,
     )
     if role == ANONYMOUS:
@@ -229,7 +229,7 @@ RECIPES: dict[tuple[str, str], object] = {
         (f"/board/{w.ids['s1']}/undo/check_out/{w.ids['undo_stay']}", {}),
         (f"/board/{w.ids['s1']}/undo/end_isolation/{w.ids['undo_iso']}", {})],
     ("referrals.new", "POST"): lambda w: [("/referrals/new", {
-        "shelter_id": "", "category": "woman", "people": "1", "arrival_from": _later(minutes=0),
+        "shelter": "", "category": "woman", "people": "1", "arrival_from": _later(minutes=0),
         "arrival_until": _later(hours=4), "languages": "", "note": "", "code": "QREF-NEW"})],
     ("referrals.cancel", "POST"): lambda w: [(f"/referrals/{w.ids['ref_cancel']}/cancel", {"confirm": "y"})],
     ("referrals.accept", "POST"): lambda w: [(f"/referrals/{w.ids['ref_accept']}/accept",

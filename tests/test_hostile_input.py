@@ -189,12 +189,12 @@ def build_world(role, user, make_shelter, make_resident, make_user):
     db.session.commit()
 
     cm = user if role == "casemanager" else make_user("casemanager", organisation="Org A")
-    def referral(code, shelter_id):
+    def referral(code, shelter):
         return referrals.create_referral(referrals.ReferralInput(
-            shelter_id=shelter_id, category="woman", people=1, arrival_from=now,
+            shelter=shelter, category="woman", people=1, arrival_from=now,
             arrival_until=now + timedelta(hours=6), code=code), actor=cm, at=now)
-    pending = referral(f"P-{next(_seq)}", a.id)
-    expected = referral(f"E-{next(_seq)}", a.id)
+    pending = referral(f"P-{next(_seq)}", a.code_name)
+    expected = referral(f"E-{next(_seq)}", a.code_name)
     db.session.commit()
     staff = user if role in STAFF else make_user("manager")
     referrals.accept_referral(expected, a, actor=staff, at=now)
@@ -203,7 +203,7 @@ def build_world(role, user, make_shelter, make_resident, make_user):
     db.session.commit()
     return {
         "shelter_id": [a.id, b.id], "bed_id": [bed.id for bed in bs] + [bed.id for bed in beds_of(b)],
-        "resident_id": [r[1].id, r[0].id], "referral_id": [pending.id, expected.id], "user_id": [other.id],
+        "resident_id": [r[1].id, r[0].id], "referral_ref": [pending.public_id, expected.public_id], "user_id": [other.id],
         "token_id": [token.id],
     }
 

@@ -30,10 +30,11 @@ from tests import factories
 from tests.conftest import PASSWORD, Client, beds_of, rooms_of
 
 # URL arguments that name a row of a shelter (and what names them in the scene below).
-SCOPED_ARGUMENTS = {"bed_id", "shelter_id", "resident_id", "referral_id", "item_id"}
+SCOPED_ARGUMENTS = {"bed_id", "shelter_id", "resident_id", "referral_ref", "item_id"}
 # Ids the administrator's pages take: no shelter's.
 ADMIN_ARGUMENTS = {"user_id", "token_id"}
 MISSING = 2_000_000_000  # a valid id that names nothing
+MISSING_REF = "0" * 20  # a valid public id that names nothing
 
 
 def _migration_0007():
@@ -80,14 +81,14 @@ def scene(make_user, make_shelter, make_resident) -> Scene:
     cm = make_user("casemanager", organisation="NGO")
     window = {"category": "woman", "people": 1, "arrival_from": now + timedelta(minutes=30),
               "arrival_until": now + timedelta(hours=5)}
-    to_b = referrals.create_referral(referrals.ReferralInput(shelter_id=b.id, code="TO-B", **window),
+    to_b = referrals.create_referral(referrals.ReferralInput(shelter=b.code_name, code="TO-B", **window),
                                      actor=cm, at=now)
-    accepted_b = referrals.create_referral(referrals.ReferralInput(shelter_id=b.id, code="ACC-B", **window),
+    accepted_b = referrals.create_referral(referrals.ReferralInput(shelter=b.code_name, code="ACC-B", **window),
                                            actor=cm, at=now)
     referrals.accept_referral(accepted_b, b, actor=None, at=now)
-    to_any = referrals.create_referral(referrals.ReferralInput(shelter_id=None, code="TO-ANY", **window),
+    to_any = referrals.create_referral(referrals.ReferralInput(shelter=None, code="TO-ANY", **window),
                                        actor=cm, at=now)
-    to_a = referrals.create_referral(referrals.ReferralInput(shelter_id=a.id, code="TO-A", **window),
+    to_a = referrals.create_referral(referrals.ReferralInput(shelter=a.code_name, code="TO-A", **window),
                                      actor=cm, at=now)
     db.session.commit()
     scene.ids = {
@@ -95,7 +96,8 @@ def scene(make_user, make_shelter, make_resident) -> Scene:
         "b_iso_room": rooms_of(b)[0].id, "a_free_bed": a_beds[1].id, "a_occupied_bed": a_beds[0].id,
         "b_resident": berta.id, "b_waiting": brygida.id, "a_resident": anna.id,
         "b_stay_ended": ended.id, "b_isolation": db.session.scalar(select(Isolation.id)),
-        "b_referral": to_b.id, "b_accepted": accepted_b.id, "any_referral": to_any.id, "a_referral": to_a.id,
+        "b_referral": to_b.public_id, "b_accepted": accepted_b.public_id, "any_referral": to_any.public_id,
+        "a_referral": to_a.public_id,
     }
     return scene
 
@@ -127,8 +129,8 @@ def _targets(rule, ids: dict[str, int], a: Shelter, b: Shelter) -> list[dict]:
                 {"shelter_id": a.id, "kind": "check_out", "item_id": ids["b_stay_ended"]}]
     if "bed_id" in args:
         return [{"bed_id": ids[k]} for k in ("b_occupied_bed", "b_isolated_bed", "b_free_bed")]
-    if "referral_id" in args:
-        return [{"referral_id": ids["b_referral"]}, {"referral_id": ids["b_accepted"]}]
+    if "referral_ref" in args:
+        return [{"referral_ref": ids["b_referral"]}, {"referral_ref": ids["b_accepted"]}]
     if "resident_id" in args:
         return [{"resident_id": ids["b_resident"]}, {"resident_id": ids["b_waiting"]}]
     assert args == {"shelter_id"}, rule.rule
@@ -136,13 +138,14 @@ def _targets(rule, ids: dict[str, int], a: Shelter, b: Shelter) -> list[dict]:
 
 
 def _missing(values: dict) -> dict:
-    return {k: (MISSING if k in SCOPED_ARGUMENTS else v) for k, v in values.items()}
+    return {k: ((MISSING_REF if k.endswith("_ref") else MISSING) if k in SCOPED_ARGUMENTS else v)
+            for k, v in values.items()}
 
 
 def _form(endpoint: str, values: dict, ids: dict[str, int], a: Shelter) -> dict:
     """A form that would do the action if the ids were the sender's own (answered from A's board)."""
     now = timeutil.utcnow()
-    rid = values.get("referral_id")
+    rid = values.get("referral_ref")
     forms = {
         "beds.check_in": {"ci-new_alias": "Intruder", "ci-new_sex": "female", "ci-new_age_band": "adult"},
         "beds.hold": {"h-expires_at": local_input_value(now + timedelta(hours=2)), "h-note": "x"},
@@ -166,7 +169,7 @@ def _form(endpoint: str, values: dict, ids: dict[str, int], a: Shelter) -> dict:
 def _scoped_rules(app):
     rules = []
     for rule in app.url_map.iter_rules():
-        id_args = {a for a in rule.arguments if a.endswith("_id")}
+        id_args = {a for a in rule.arguments if a.endswith(("_id", "_ref"))}
         if not id_args:
             continue
         permission = getattr(app.view_functions[rule.endpoint], "permission", None)
@@ -280,7 +283,7 @@ def test_a_board_shows_only_referrals_it_may_answer(app, scene, make_user):
     response = client.post(f"/referrals/{rid}/accept", {f"accept{rid}-shelter_id": scene.a.id})
     assert response.status_code == 303
     db.session.expire_all()
-    assert db.session.get(Referral, rid).shelter_id == scene.a.id
+    assert db.session.scalar(select(Referral).where(Referral.public_id == rid)).shelter_id == scene.a.id
 
 
 def test_the_check_in_panel_lists_the_residents_of_the_beds_shelter(app, scene, login_as):

@@ -15,7 +15,8 @@ from .models import Referral
 from .vocab import CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, DeclineReason, Need
 
 class ReferralForm(Form):
-    shelter_id = SelectField(_l("Shelter"), coerce=optional_int, validate_choice=False)
+    # By code name, the only name case managers know a shelter by ("": any shelter).
+    shelter = SelectField(_l("Shelter"), validate_choice=False)
     category = SelectField(_l("Bed category"), choices=BedCategory.choices())
     people = IntegerField(_l("Number of people"), default=1,
                           validators=[InputRequired(_l("Enter the number of people.")),
@@ -92,10 +93,10 @@ class BoardReferrals:
 def board_referrals(box, shelter_id: int, now: datetime, answer_minutes: int, failed: dict) -> BoardReferrals:
     """The referral block of a board from its inbox (services.inbox), with fresh forms except failed ones."""
     def form(kind, cls, referral):
-        key = (referral.id, kind)
+        key = (referral.public_id, kind)
         if key in failed:
             return failed[key]
-        f = cls(prefix=f"{kind}{referral.id}", formdata=None)
+        f = cls(prefix=f"{kind}{referral.public_id}", formdata=None)
         f.shelter_id.data = shelter_id
         return f
 
@@ -104,8 +105,8 @@ def board_referrals(box, shelter_id: int, now: datetime, answer_minutes: int, fa
                for r in box.pending]
     expected = [BoardItem(r, hold=box.holds.get(r.id), forms={"arrive": form("arrive", ArrivalForm, r)})
                 for r in box.expected]
-    listed = {r.id for r in box.pending} | {r.id for r in box.expected}
-    notices = [message for (referral_id, _kind), f in failed.items() if referral_id not in listed
+    listed = {r.public_id for r in box.pending} | {r.public_id for r in box.expected}
+    notices = [message for (public_id, _kind), f in failed.items() if public_id not in listed
                for message in [*f.form_errors, *(e for errors in f.errors.values() for e in errors)]]
     return BoardReferrals(pending=pending, expected=expected, overdue=box.overdue,
                           waiting_elsewhere=box.waiting_elsewhere, answer_minutes=answer_minutes, notices=notices)

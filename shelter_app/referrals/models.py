@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from ..extensions import db
 from ..shelters.models import Shelter
 from ..shelters.vocab import BedCategory
-from .vocab import (CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, ORGANISATION_MAX,
+from .vocab import (CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, ORGANISATION_MAX, PUBLIC_ID_LENGTH,
                     DeclineReason, ReferralStatus)
 
 
@@ -31,10 +31,15 @@ class Referral(db.Model):
         CheckConstraint("(status = 'declined') = (decline_reason IS NOT NULL)", name="declined_with_reason"),
         CheckConstraint("status NOT IN ('accepted', 'arrived') OR shelter_id IS NOT NULL", name="accepted_by_shelter"),
         CheckConstraint("(status = 'arrived') = (stay_id IS NOT NULL)", name="arrived_with_stay"),
+        CheckConstraint(f"length(public_id) = {PUBLIC_ID_LENGTH}", name="public_id_length"),
         Index("ix_referrals_status_created", "status", "created_at"),
+        Index("uq_referrals_public_id", "public_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The referral's address in URLs and pages: the sequence of ids would let a case manager count
+    # every organisation's referrals.
+    public_id: Mapped[str] = mapped_column(String(PUBLIC_ID_LENGTH))
     # The partner organisation of the case manager who sent it: who may see it.
     organisation: Mapped[str] = mapped_column(String(ORGANISATION_MAX), index=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

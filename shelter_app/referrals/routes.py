@@ -27,13 +27,13 @@ def _answer_minutes() -> int:
 
 # --- answers on the bed board ---------------------------------------------------------------
 
-def _board_act(referral_id: int, kind: str, form, perform):
+def _board_act(referral_ref: str, kind: str, form, perform):
     """An answer to a referral from a shelter's board, through the one action path.
 
     perform(referral, shelter) makes the one service call and returns the message. A refusal shows
     the board again with the message at the referral's form, what was typed kept.
     """
-    referral = services.get_referral(referral_id, actor=current_user)  # another shelter's: 404
+    referral = services.get_referral(referral_ref, actor=current_user)  # another shelter's: 404
     sent = form.shelter_id.row_id()  # the board it was sent from; an id that names nothing is not looked up
     try:
         shelter = shelters.get_shelter(sent, actor=current_user) if sent is not None else None
@@ -46,39 +46,39 @@ def _board_act(referral_id: int, kind: str, form, perform):
     return act(lambda: Outcome(perform(referral, shelter), board_location(shelter.id, "referrals")),
                form=form, fragment=on_board(shelter),
                again=lambda status: render_board(shelters.get_shelter(shelter.id, actor=current_user), status=status,
-                                                 failed_referral={(referral_id, kind): form}))
+                                                 failed_referral={(referral_ref, kind): form}))
 
 
-@bp.post("/<int:referral_id>/accept")
+@bp.post("/<public:referral_ref>/accept")
 @requires("referrals.answer")
-def accept(referral_id: int):
-    form = AcceptForm(prefix=f"accept{referral_id}")
+def accept(referral_ref: str):
+    form = AcceptForm(prefix=f"accept{referral_ref}")
 
     def perform(referral, shelter):
         hold = services.accept_referral(referral, shelter, actor=current_user, at=utcnow())
         return _("Referral %(code)s accepted: bed %(bed)s is held until %(until)s.", code=referral.code,
                  bed=hold.bed.label, until=_local(hold.expires_at))
 
-    return _board_act(referral_id, "accept", form, perform)
+    return _board_act(referral_ref, "accept", form, perform)
 
 
-@bp.post("/<int:referral_id>/decline")
+@bp.post("/<public:referral_ref>/decline")
 @requires("referrals.answer")
-def decline(referral_id: int):
-    form = DeclineForm(prefix=f"decline{referral_id}")
+def decline(referral_ref: str):
+    form = DeclineForm(prefix=f"decline{referral_ref}")
 
     def perform(referral, shelter):
         services.decline_referral(referral, form.reason.data, form.note.data or "", shelter=shelter,
                                   actor=current_user, at=utcnow())
         return _("Referral %(code)s declined; the case manager sees your answer.", code=referral.code)
 
-    return _board_act(referral_id, "decline", form, perform)
+    return _board_act(referral_ref, "decline", form, perform)
 
 
-@bp.post("/<int:referral_id>/check-in")
+@bp.post("/<public:referral_ref>/check-in")
 @requires("referrals.answer")
-def check_in(referral_id: int):
-    form = ArrivalForm(prefix=f"arrive{referral_id}")
+def check_in(referral_ref: str):
+    form = ArrivalForm(prefix=f"arrive{referral_ref}")
 
     def perform(referral, shelter):
         stay = services.check_in_from_referral(referral, ResidentInput(
@@ -87,7 +87,7 @@ def check_in(referral_id: int):
         return _("%(alias)s checked in to bed %(bed)s (referral %(code)s).", alias=stay.resident.alias,
                  bed=stay.bed.label, code=referral.code)
 
-    return _board_act(referral_id, "arrive", form, perform)
+    return _board_act(referral_ref, "arrive", form, perform)
 
 
 def _local(value) -> str:
@@ -107,7 +107,8 @@ def inbox():
 # --- the case manager's pages --------------------------------------------------------------
 
 def _shelter_choices() -> list[SelectChoice]:
-    return [SelectChoice("", _("Any shelter"))] + [SelectChoice(s.id, s.code_name) for s in shelters.list_shelters()]
+    return [SelectChoice("", _("Any shelter"))] + [SelectChoice(s.code_name, s.code_name)
+                                                   for s in shelters.list_shelters()]
 
 
 @bp.get("")
@@ -124,23 +125,23 @@ def index():
 @requires("referrals.send")
 def new():
     form = ReferralForm()
-    form.shelter_id.choices = _shelter_choices()
+    form.shelter.choices = _shelter_choices()
     status = 200
     if request.method == "GET":
         now = utcnow()
-        form.shelter_id.data = request.args.get("shelter_id", type=int)
+        form.shelter.data = request.args.get("shelter", "")
         form.arrival_from.set_utc(now)
         form.arrival_until.set_utc(now + timedelta(hours=4))
     else:
         def perform():
             referral = services.create_referral(services.ReferralInput(
-                shelter_id=form.shelter_id.data, category=form.category.data, people=form.people.data,
+                shelter=form.shelter.data or None, category=form.category.data, people=form.people.data,
                 arrival_from=form.arrival_from.utc, arrival_until=form.arrival_until.utc,
                 languages=form.languages.data or "", interpreter_needed=form.interpreter_needed.data,
                 needs=tuple(form.needs.data or ()), note=form.note.data or "", code=form.code.data or ""),
                 actor=current_user, at=utcnow())
             return Outcome(_("Referral %(code)s sent. The answer appears on this page.", code=referral.code),
-                           url_for("referrals.show", referral_id=referral.id))
+                           url_for("referrals.show", referral_ref=referral.public_id))
 
         return act(perform, form=form, again=lambda status: _render_new(form, status))
     return _render_new(form, status)
@@ -151,10 +152,10 @@ def _render_new(form, status: int):
                   organisation=current_user.organisation, title=_("Ask for a bed"))
 
 
-@bp.get("/<int:referral_id>")
+@bp.get("/<public:referral_ref>")
 @requires("referrals.send")
-def show(referral_id: int):
-    referral = services.get_for_organisation(referral_id, current_user.organisation)
+def show(referral_ref: str):
+    referral = services.get_for_organisation(referral_ref, current_user.organisation)
     return _render_show(referral)
 
 
@@ -182,16 +183,16 @@ def _render_show(referral, *, status: int = 200, cancel_form=None):
                   poll_since=_poll_since(state, now))
 
 
-@bp.post("/<int:referral_id>/cancel")
+@bp.post("/<public:referral_ref>/cancel")
 @requires("referrals.send")
-def cancel(referral_id: int):
-    referral = services.get_for_organisation(referral_id, current_user.organisation)
+def cancel(referral_ref: str):
+    referral = services.get_for_organisation(referral_ref, current_user.organisation)
     form = CancelForm()
 
     def perform():
         services.cancel_referral(referral, actor=current_user, at=utcnow())
         return Outcome(_("Referral %(code)s withdrawn.", code=referral.code),
-                       url_for("referrals.show", referral_id=referral.id))
+                       url_for("referrals.show", referral_ref=referral.public_id))
 
     return act(perform, form=form, again=lambda status: _render_show(
-        services.get_for_organisation(referral_id, current_user.organisation), status=status, cancel_form=form))
+        services.get_for_organisation(referral_ref, current_user.organisation), status=status, cancel_form=form))

@@ -1,6 +1,7 @@
 """Referrals: a case manager asks for a bed; staff accept (a hold on a free bed) or decline with a reason."""
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -20,8 +21,8 @@ from ..shelters.services import get_shelter, in_scope
 from ..shelters.vocab import BedCategory
 from ..validation import clean_text
 from .models import Referral
-from .vocab import (CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, DeclineReason, Need,
-                    ReferralStatus, ShownStatus)
+from .vocab import (CODE_MAX, DECLINE_NOTE_MAX, LANGUAGES_MAX, MAX_PEOPLE, NOTE_MAX, PUBLIC_ID_LENGTH, DeclineReason,
+                    Need, ReferralStatus, ShownStatus)
 
 # A hold answers a referral until the end of its arrival window, and a bed is held for at most this long.
 MAX_WINDOW_AHEAD = MAX_HOLD
@@ -32,7 +33,7 @@ PAST_TOLERANCE = timedelta(minutes=5)
 
 @dataclass
 class ReferralInput:
-    shelter_id: int | None = None
+    shelter: str | None = None  # a code name (what case managers know a shelter by); None: any shelter
     category: str = ""
     people: int | None = None
     arrival_from: datetime | None = None
@@ -53,9 +54,11 @@ def seen_by(actor):
     return or_(Referral.shelter_id.is_(None), in_scope(Referral.shelter_id, actor))
 
 
-def get_referral(referral_id: int, *, actor=None, lock: bool = False) -> Referral:
-    """The referral as staff actor sees it; another shelter's is a 404, as a missing one (actor None: any)."""
-    query = (select(Referral).where(Referral.id == referral_id, seen_by(actor))
+def get_referral(referral_id: int | str, *, actor=None, lock: bool = False) -> Referral:
+    """The referral (by row id, or by public id as in a URL) as staff actor sees it; another shelter's is a
+    404, as a missing one (actor None: any)."""
+    key = Referral.public_id if isinstance(referral_id, str) else Referral.id
+    query = (select(Referral).where(key == referral_id, seen_by(actor))
              .options(joinedload(Referral.shelter)))
     if lock:
         # The row lock queues concurrent answers to one referral (PostgreSQL; SQLite serialises writers).
@@ -66,9 +69,10 @@ def get_referral(referral_id: int, *, actor=None, lock: bool = False) -> Referra
     return referral
 
 
-def get_for_organisation(referral_id: int, organisation: str | None) -> Referral:
-    """The referral if it belongs to organisation; another organisation's is "not found", not "forbidden"."""
-    referral = db.session.get(Referral, referral_id)
+def get_for_organisation(public_id: str, organisation: str | None) -> Referral:
+    """The referral (by public id) if it belongs to organisation; another organisation's is "not found", not
+    "forbidden"."""
+    referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
     if referral is None or not organisation or referral.organisation != organisation:
         raise NotFound(_("No such referral."))
     return referral
@@ -154,9 +158,11 @@ def inbox(shelter: Shelter | None, now: datetime, *, answer_minutes: int, actor=
 # --- the case manager's side ---------------------------------------------------------------
 
 def _validated(data: ReferralInput, *, now: datetime) -> dict:
-    shelter_id = data.shelter_id
-    if shelter_id is not None and db.session.get(Shelter, shelter_id) is None:
-        raise DomainError(_("Choose a shelter from the list."), field="shelter_id")
+    shelter_id = None
+    if data.shelter:
+        shelter_id = db.session.scalar(select(Shelter.id).where(Shelter.code_name == data.shelter))
+        if shelter_id is None:
+            raise DomainError(_("Choose a shelter from the list."), field="shelter")
     if data.category not in BedCategory.values():
         raise DomainError(_("Choose a bed category."), field="category")
     if data.people is None or not (1 <= data.people <= MAX_PEOPLE):
@@ -193,7 +199,7 @@ def create_referral(data: ReferralInput, *, actor, at: datetime) -> Referral:
     if not organisation:
         raise Forbidden(_("Your account has no organisation; ask the administrator to add it."))
     referral = Referral(organisation=organisation, created_by_id=actor.id, status=ReferralStatus.PENDING.value, created_at=at,
-                        **_validated(data, now=at))
+                        public_id=new_public_id(), **_validated(data, now=at))
     db.session.add(referral)
     flush_or_conflict({
         "uq_referrals_organisation_code": _("Your organisation already used this referral code."),
@@ -202,6 +208,11 @@ def create_referral(data: ReferralInput, *, actor, at: datetime) -> Referral:
     record("referral.create", actor=actor, at=at, target=referral, shelter_id=referral.shelter_id,
            category=referral.category, people=referral.people)
     return referral
+
+
+def new_public_id() -> str:
+    """A referral's random address (a collision, once in 2^40 referrals, is refused by the unique index)."""
+    return secrets.token_hex(PUBLIC_ID_LENGTH // 2)
 
 
 def cancel_referral(referral: Referral, *, actor, at: datetime) -> None:

@@ -53,3 +53,5 @@ ORGANISATION_MAX = 120
 LANGUAGES_MAX = 200
 NOTE_MAX = 500
 DECLINE_NOTE_MAX = 300
+# A referral's address in every URL: random, so that nobody can count or guess another's (20 hex digits).
+PUBLIC_ID_LENGTH = 20

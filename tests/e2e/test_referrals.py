@@ -29,7 +29,7 @@ def test_referral_sent_on_a_phone_and_accepted_on_the_board(app, new_page, make_
 
     card.get_by_role("link", name="Ask Kestrel for a bed").click()
     phone.wait_for_url("**/referrals/new**")
-    assert phone.locator("#shelter_id").input_value() == str(shelter_id)
+    assert phone.locator("#shelter").input_value() == shelter.code_name
     assert phone.get_by_text("Do not enter the person's name").is_visible()
     phone.get_by_label("Bed category").select_option("woman")
     phone.get_by_label("Number of people").fill("1")

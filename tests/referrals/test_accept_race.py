@@ -14,9 +14,9 @@ from tests.factories import make_shelter
 
 def test_two_acceptances_for_the_last_free_bed(app, login_as, send_referral, monkeypatch):
     shelter, [bed] = make_shelter(beds={"woman": 1})
-    shelter_id, bed_id = shelter.id, bed.id  # plain values: the threads must not touch this session
+    shelter_id, code_name, bed_id = shelter.id, shelter.code_name, bed.id  # plain values: the threads must not touch this session
     cm = login_as("casemanager", organisation="NGO One")
-    ids = [send_referral(cm, code=f"RACE-{i}", shelter_id=str(shelter_id)) for i in range(2)]
+    ids = [send_referral(cm, code=f"RACE-{i}", shelter=code_name) for i in range(2)]
     staff = [login_as("night", locale="en"), login_as("manager", locale="en")]
     for client in staff:
         client.get(f"/board/{shelter_id}")  # the CSRF token, as a browser has it

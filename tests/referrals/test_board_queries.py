@@ -25,7 +25,7 @@ def _statements(call) -> int:
 
 def _referrals(cm, send_referral, shelter, staff, n, *, accept):
     for _ in range(n):
-        referral_id = send_referral(cm, code=f"Q-{next(_codes)}", shelter_id=str(shelter.id))
+        referral_id = send_referral(cm, code=f"Q-{next(_codes)}", shelter=shelter.code_name)
         if accept:
             response = staff.post(f"/referrals/{referral_id}/accept",
                                   {f"accept{referral_id}-shelter_id": shelter.id}, htmx=True)

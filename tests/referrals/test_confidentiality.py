@@ -70,7 +70,7 @@ def seeded(app, make_user, login_as, send_referral):
     other = login_as("casemanager", organisation=SECRETS["another organisation"], locale="en")
     staff = login_as("manager", display_name=SECRETS["manager name"] + " 2", locale="en")
     staff.get(f"/board/{shelter.id}")
-    sid = shelter.id
+    sid, code = shelter.id, shelter.code_name
 
     def answer(referral_id, kind, **fields):
         data = {f"{kind}{referral_id}-shelter_id": sid}
@@ -80,10 +80,10 @@ def seeded(app, make_user, login_as, send_referral):
         assert response.status_code == 200, response.get_data(as_text=True)[-800:]
 
     ids = {
-        "pending": send_referral(cm, code="CM-PENDING", shelter_id=str(sid)),
-        "accepted": send_referral(cm, code="CM-ACCEPTED", shelter_id=str(sid)),
+        "pending": send_referral(cm, code="CM-PENDING", shelter=code),
+        "accepted": send_referral(cm, code="CM-ACCEPTED", shelter=code),
         "declined": send_referral(cm, code="CM-DECLINED"),
-        "arrived": send_referral(cm, code="CM-ARRIVED", shelter_id=str(sid)),
+        "arrived": send_referral(cm, code="CM-ARRIVED", shelter=code),
         "withdrawn": send_referral(cm, code="CM-WITHDRAWN"),
     }
     answer(ids["accepted"], "accept")
@@ -93,10 +93,10 @@ def seeded(app, make_user, login_as, send_referral):
     assert cm.post(f"/referrals/{ids['withdrawn']}/cancel", {"confirm": "y"}).status_code == 303
     foreign = other.post("/referrals/new", referral_form(code=SECRETS["another organisation's code"]))
     assert foreign.status_code == 303
-    ids["foreign"] = int(foreign.headers["Location"].rsplit("/", 1)[1])
+    ids["foreign"] = foreign.headers["Location"].rsplit("/", 1)[1]
     _token, plaintext = api_tokens.create_token("NGO One", "partner system", actor=None, at=timeutil.utcnow())
     db.session.commit()
-    known = {"referral_id": list(ids.values()), "shelter_id": [sid], "bed_id": [occupied.id, held.id],
+    known = {"referral_ref": list(ids.values()), "shelter_id": [sid], "bed_id": [occupied.id, held.id],
              "resident_id": [resident.id], "user_id": [night.id, manager.id], "token_id": [_token.id]}
     return cm, plaintext, ids, known
 

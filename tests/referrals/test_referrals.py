@@ -15,8 +15,8 @@ from tests.factories import make_shelter
 from tests.referrals.conftest import referral_form
 
 
-def _referral(referral_id) -> Referral:
-    return db.session.get(Referral, referral_id)
+def _referral(public_id: str) -> Referral:
+    return db.session.scalar(select(Referral).where(Referral.public_id == public_id))
 
 
 def _active_holds():
@@ -29,7 +29,7 @@ def test_case_manager_sends_a_referral_and_sees_it_waiting(login_as, send_referr
     form = cm.get("/referrals/new").get_data(as_text=True)
     assert "Do not enter the person&#39;s name" in form or "Do not enter the person's name" in form
     assert 'name="name"' not in form and "Harbour" in form
-    referral_id = send_referral(cm, shelter_id=str(shelter.id), code="POL/2024/17", needs=["high_risk", "medication"],
+    referral_id = send_referral(cm, shelter=shelter.code_name, code="POL/2024/17", needs=["high_risk", "medication"],
                                 interpreter_needed="y", people="2", note="Arrives with a police escort.")
     referral = _referral(referral_id)
     assert (referral.organisation, referral.status, referral.shelter_id) == ("NGO One", "pending", shelter.id)
@@ -56,8 +56,8 @@ def test_bad_input_names_the_field_and_keeps_what_was_typed(login_as):
     assert past.status_code == 422 and 'id="arrival_until-error"' in past.get_data(as_text=True)
     far = cm.post("/referrals/new", referral_form(arrival_until=timeutil.local_input_value(now + timedelta(days=9))))
     assert far.status_code == 422 and "at most 7 days" in far.get_data(as_text=True)
-    bad_shelter = cm.post("/referrals/new", referral_form(shelter_id="99999"))
-    assert bad_shelter.status_code == 422 and 'id="shelter_id-error"' in bad_shelter.get_data(as_text=True)
+    bad_shelter = cm.post("/referrals/new", referral_form(shelter="Nowhere-Such"))
+    assert bad_shelter.status_code == 422 and 'id="shelter-error"' in bad_shelter.get_data(as_text=True)
     bad_need = cm.post("/referrals/new", referral_form(needs=["weapons"]))
     assert bad_need.status_code == 422
     assert db.session.scalar(select(Referral)) is None
@@ -97,7 +97,7 @@ def test_another_organisations_referral_is_not_found(login_as, send_referral):
 def test_staff_see_it_on_the_board_and_accept_it_with_htmx(login_as, send_referral):
     shelter, beds = make_shelter(beds={"woman": 2})
     cm = login_as("casemanager", organisation="NGO One", locale="en")
-    referral_id = send_referral(cm, shelter_id=str(shelter.id), code="R-77", needs=["urgent_medical"])
+    referral_id = send_referral(cm, shelter=shelter.code_name, code="R-77", needs=["urgent_medical"])
     staff = login_as("night", locale="en")
     board = staff.get(f"/board/{shelter.id}").get_data(as_text=True)
     block = board[board.index('<div id="board"'):]
@@ -113,7 +113,7 @@ def test_staff_see_it_on_the_board_and_accept_it_with_htmx(login_as, send_referr
     referral = _referral(referral_id)
     [hold] = _active_holds()
     assert referral.status == "accepted" and referral.answered_at is not None
-    assert hold.referral_id == referral_id and hold.bed_id in {b.id for b in beds}
+    assert hold.referral_id == referral.id and hold.bed_id in {b.id for b in beds}
     assert hold.expires_at == referral.arrival_until
 
     answer = cm.get(f"/referrals/{referral_id}").get_data(as_text=True)
@@ -140,7 +140,7 @@ def test_a_plain_post_accept_ends_in_303_back_to_the_board(login_as, send_referr
 def test_no_free_bed_of_the_category_gives_a_clear_409(login_as, send_referral):
     shelter, _beds = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One")
-    referral_id = send_referral(cm, category="family", shelter_id=str(shelter.id))
+    referral_id = send_referral(cm, category="family", shelter=shelter.code_name)
     staff = login_as("night", locale="en")
     response = staff.post(f"/referrals/{referral_id}/accept", {f"accept{referral_id}-shelter_id": shelter.id},
                           htmx=True)
@@ -153,7 +153,7 @@ def test_no_free_bed_of_the_category_gives_a_clear_409(login_as, send_referral):
 def test_decline_needs_a_reason_and_the_case_manager_reads_it(login_as, send_referral):
     shelter, _beds = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One", locale="en")
-    referral_id = send_referral(cm, shelter_id=str(shelter.id))
+    referral_id = send_referral(cm, shelter=shelter.code_name)
     staff = login_as("trainer", locale="en")
     key = f"decline{referral_id}"
     missing = staff.post(f"/referrals/{referral_id}/decline",
@@ -183,7 +183,7 @@ def test_decline_needs_a_reason_and_the_case_manager_reads_it(login_as, send_ref
 def test_an_accepted_referral_becomes_a_check_in_under_its_code(login_as, send_referral):
     shelter, _beds = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One", locale="en")
-    referral_id = send_referral(cm, shelter_id=str(shelter.id), code="ARR-5")
+    referral_id = send_referral(cm, shelter=shelter.code_name, code="ARR-5")
     staff = login_as("night", locale="en")
     staff.post(f"/referrals/{referral_id}/accept", {f"accept{referral_id}-shelter_id": shelter.id}, htmx=True)
     board = staff.get(f"/board/{shelter.id}").get_data(as_text=True)
@@ -211,7 +211,7 @@ def test_an_accepted_referral_becomes_a_check_in_under_its_code(login_as, send_r
 def test_the_case_manager_withdraws_and_the_held_bed_is_freed(login_as, send_referral):
     shelter, _beds = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One", locale="en")
-    referral_id = send_referral(cm, shelter_id=str(shelter.id))
+    referral_id = send_referral(cm, shelter=shelter.code_name)
     staff = login_as("night")
     staff.post(f"/referrals/{referral_id}/accept", {f"accept{referral_id}-shelter_id": shelter.id}, htmx=True)
     assert len(_active_holds()) == 1
@@ -227,7 +227,7 @@ def test_the_case_manager_withdraws_and_the_held_bed_is_freed(login_as, send_ref
 def test_an_expired_hold_shows_as_ended_to_the_case_manager(login_as, send_referral, travel):
     shelter, _beds = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One", locale="en")
-    referral_id = send_referral(cm, shelter_id=str(shelter.id))
+    referral_id = send_referral(cm, shelter=shelter.code_name)
     login_as("night").post(f"/referrals/{referral_id}/accept", {f"accept{referral_id}-shelter_id": shelter.id},
                            htmx=True)
     travel(hours=5)
@@ -238,7 +238,7 @@ def test_an_expired_hold_shows_as_ended_to_the_case_manager(login_as, send_refer
 def test_an_unanswered_referral_is_flagged_after_the_configured_minutes(app, login_as, send_referral, travel):
     shelter, _beds = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One")
-    send_referral(cm, shelter_id=str(shelter.id))
+    send_referral(cm, shelter=shelter.code_name)
     staff = login_as("night", locale="en")
     assert "overdue" not in staff.get(f"/board/{shelter.id}").get_data(as_text=True)
     travel(minutes=29)
@@ -261,7 +261,7 @@ def test_a_referral_to_any_shelter_is_on_every_board_one_to_another_only_there(l
     b, _ = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One")
     send_referral(cm, code="FOR-ANY")
-    send_referral(cm, code="FOR-B", shelter_id=str(b.id))
+    send_referral(cm, code="FOR-B", shelter=b.code_name)
     staff = login_as("manager", locale="en")
     board_a = staff.get(f"/board/{a.id}").get_data(as_text=True)
     board_b = staff.get(f"/board/{b.id}").get_data(as_text=True)
@@ -274,7 +274,7 @@ def test_a_referral_for_another_shelter_cannot_be_accepted_here(login_as, send_r
     a, _ = make_shelter(beds={"woman": 1})
     b, _ = make_shelter(beds={"woman": 1})
     cm = login_as("casemanager", organisation="NGO One")
-    referral_id = send_referral(cm, shelter_id=str(b.id))
+    referral_id = send_referral(cm, shelter=b.code_name)
     response = login_as("night", locale="en").post(
         f"/referrals/{referral_id}/accept", {f"accept{referral_id}-shelter_id": a.id}, htmx=True)
     assert response.status_code == 422 and "sent to another shelter" in response.get_data(as_text=True)
@@ -330,3 +330,36 @@ def test_a_waiting_referral_page_polls_but_not_past_the_idle_time(login_as, send
         travel(minutes=10)
         polled = cm.get(f"/referrals/{referral_id}?polling_since={since}", htmx=True).get_data(as_text=True)
     assert "hx-trigger" not in polled
+
+
+def test_case_managers_see_no_internal_id_of_a_referral_or_shelter(login_as, send_referral):
+    """Row ids are one sequence across organisations: in a case manager's URLs they would tell how many
+    referrals everyone sent, and which shelter is which row."""
+    shelter, _beds = make_shelter(code_name="Harbour", beds={"woman": 1})
+    cm = login_as("casemanager", organisation="NGO One", locale="en")
+    other = login_as("casemanager", organisation="NGO Two", locale="en")
+    first = send_referral(cm, shelter=shelter.code_name, code="A-1")
+    theirs = send_referral(other, code="B-1")
+    second = send_referral(cm, code="A-2")
+    for public_id in (first, theirs, second):
+        assert re.fullmatch(r"[0-9a-f]{20}", public_id)
+    assert len({first, theirs, second}) == 3
+    ids = {str(_referral(p).id) for p in (first, theirs, second)}
+    # The row ids answer nothing; the public ids answer only their own organisation.
+    for row_id in ids:
+        assert cm.get(f"/referrals/{row_id}").status_code == 404
+    assert cm.get(f"/referrals/{theirs}").status_code == 404
+    assert cm.post(f"/referrals/{theirs}/cancel", {"confirm": "y"}).status_code == 404
+    assert _referral(theirs).status == "pending"
+    pages = [cm.get(url).get_data(as_text=True)
+             for url in ("/availability", "/referrals", f"/referrals/{first}", f"/referrals/{second}",
+                         "/referrals/new", f"/referrals/new?shelter={shelter.code_name}")]
+    hrefs = {href for page in pages for href in re.findall(r'(?:href|action|hx-get|hx-post)="([^"]*)"', page)}
+    referral_links = {h for h in hrefs if h.startswith("/referrals/") and not h.startswith("/referrals/new")}
+    assert referral_links and [h for h in referral_links if not re.match(r"/referrals/[0-9a-f]{20}(/|\?|$)", h)] == []
+    assert not any(re.search(r"shelter(_id)?=\d", h) for h in hrefs)
+    # The form names the shelter by code name and prefills it from the availability page's link.
+    form = pages[-1]
+    select_html = re.search(r'<select[^>]*name="shelter".*?</select>', form, re.S).group(0)
+    assert set(re.findall(r'value="([^"]*)"', select_html)) == {"", "Harbour"}
+    assert re.search(r'<option[^>]*selected[^>]*value="Harbour"|<option[^>]*value="Harbour"[^>]*selected', form)
