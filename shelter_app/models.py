@@ -1,7 +1,7 @@
 """Imports every model so that the metadata (and Alembic) knows all tables."""
 from .audit.models import AuditEvent  # noqa: F401
 from .auth.models import LoginFailure, User, UserSession  # noqa: F401
-from .shelters.models import Bed, Room, Shelter, ShelterStaff  # noqa: F401
+from .shelters.models import AvailabilityChange, Bed, Room, Shelter, ShelterStaff  # noqa: F401
 from .residents.models import Resident  # noqa: F401
 from .beds.models import Hold, Isolation, Stay  # noqa: F401
 from .api.models import ApiToken  # noqa: F401

@@ -4,13 +4,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, func, or_, select, union_all
+from sqlalchemy import exists, func, select, union_all
 
-from ..audit.models import AuditEvent
-from ..beds.models import Hold, Isolation, Stay
+from ..beds.models import Hold, Isolation
 from ..beds.services import free_bed_condition
 from ..extensions import db
-from ..shelters.models import Bed, Room, Shelter
+from ..shelters.models import AvailabilityChange, Bed, Room, Shelter
 from ..shelters.vocab import BedCategory, RoomKind
 
 
@@ -27,45 +26,30 @@ class ShelterAvailability:
         return sum(self.free_by_category.values())
 
 
-def _last_changes(at: datetime):
-    """Per shelter, the latest moment something changed what is free there (one statement).
-
-    Every change staff make is in the audit log with the time it was made; holds that ran out and
-    beds back in service by themselves changed availability at a time the log does not show.
-    """
-    def logged(target_type: str, *joins):
-        query = select(Room.shelter_id, func.max(AuditEvent.at)).select_from(AuditEvent)
-        for join in joins:
-            query = query.join(*join)
-        return query.where(AuditEvent.target_type == target_type).group_by(Room.shelter_id)
-
-    parts = [
-        select(Shelter.id, Shelter.created_at),
-        logged("rooms", (Room, Room.id == AuditEvent.target_id)),
-        logged("beds", (Bed, Bed.id == AuditEvent.target_id), (Room,)),
-        logged("stays", (Stay, Stay.id == AuditEvent.target_id),
-               (Bed, Bed.id == Stay.bed_id), (Room,)),
-        logged("holds", (Hold, Hold.id == AuditEvent.target_id),
-               (Bed, Bed.id == Hold.bed_id), (Room,)),
-        logged("isolations", (Isolation, Isolation.id == AuditEvent.target_id),
-               (Room, Room.id == Isolation.room_id)),
-        # A move out of a shelter is logged against the new stay; the old one's end counts here.
-        (select(Room.shelter_id, func.max(Stay.ended_at)).select_from(Stay).join(Bed).join(Room)
-         .where(Stay.ended_at <= at).group_by(Room.shelter_id)),
-        (select(Room.shelter_id, func.max(Hold.expires_at)).select_from(Hold).join(Bed).join(Room)
-         .where(Hold.expires_at <= at, or_(Hold.released_at.is_(None), Hold.released_at >= Hold.expires_at))
-         .group_by(Room.shelter_id)),
-        (select(Room.shelter_id, func.max(Bed.out_of_service_until)).select_from(Bed).join(Room)
-         .where(Bed.out_of_service_until <= at).group_by(Room.shelter_id)),
-    ]
-    everything = union_all(*parts).subquery()
-    shelter_id, moment = everything.c
-    return select(shelter_id, func.max(moment)).group_by(shelter_id)
+def _changed_by_itself(at: datetime) -> dict[int, datetime]:
+    """Per shelter, the latest moment availability changed with nobody acting, from what is open now:
+    a hold that ran out unreleased (at most one per bed) and a bed whose out-of-service time passed."""
+    moments = union_all(
+        select(Room.shelter_id, Hold.expires_at.label("moment")).select_from(Hold).join(Bed).join(Room)
+        .where(Hold.released_at.is_(None), Hold.expires_at <= at),
+        select(Room.shelter_id, Bed.out_of_service_until.label("moment")).select_from(Bed).join(Room)
+        .where(Bed.out_of_service_reason.is_not(None), Bed.out_of_service_until <= at),
+    ).subquery()
+    return dict(db.session.execute(
+        select(moments.c.shelter_id, func.max(moments.c.moment)).group_by(moments.c.shelter_id)).all())
 
 
 def availability(at: datetime) -> list[ShelterAvailability]:
-    """Every shelter by code name with its free beds and isolation rooms, in four statements whatever the number."""
-    shelters = db.session.execute(select(Shelter.id, Shelter.code_name).order_by(Shelter.code_name)).all()
+    """Every shelter by code name with its free beds and isolation rooms, in four statements whatever the number.
+
+    The time of each shelter's last change is the latest of what staff changed (shelters.AvailabilityChange,
+    noted as it happens; one index probe per shelter) and what changed by itself; neither grows with history.
+    """
+    noted = (select(func.max(AvailabilityChange.at)).where(AvailabilityChange.shelter_id == Shelter.id)
+             .scalar_subquery())
+    shelters = db.session.execute(
+        select(Shelter.id, Shelter.code_name, func.coalesce(noted, Shelter.created_at))
+        .order_by(Shelter.code_name)).all()
     free: dict[int, dict[str, int]] = {}
     for shelter_id, category, n in db.session.execute(
         select(Room.shelter_id, Bed.category, func.count(Bed.id)).join(Room)
@@ -77,14 +61,13 @@ def availability(at: datetime) -> list[ShelterAvailability]:
     isolation_free = dict(db.session.execute(
         select(Room.shelter_id, func.count(Room.id)).where(Room.kind == RoomKind.ISOLATION, ~taken)
         .group_by(Room.shelter_id)).all())
-    updated = dict(db.session.execute(_last_changes(at)).all())
+    by_itself = _changed_by_itself(at)
     return [
         ShelterAvailability(
             shelter_id=shelter_id, code_name=code_name,
             free_by_category={c: free.get(shelter_id, {}).get(c, 0) for c in BedCategory.values()},
             isolation_free=isolation_free.get(shelter_id, 0),
-            updated_at=updated.get(shelter_id),
+            updated_at=max(filter(None, (changed, by_itself.get(shelter_id))), default=None),
         )
-        for shelter_id, code_name in shelters
+        for shelter_id, code_name, changed in shelters
     ]
-

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -83,3 +83,18 @@ class Bed(db.Model):
         return self.out_of_service_reason is not None and (
             self.out_of_service_until is None or self.out_of_service_until > at
         )
+
+
+class AvailabilityChange(db.Model):
+    """When something changed what is free in a shelter (append-only; partners read the latest per shelter).
+
+    Written in the transaction of each bed action and setup change. Read with an index probe per shelter
+    (the latest row of each), so the time of the last change costs the same after years of history.
+    """
+
+    __tablename__ = "availability_changes"
+    __table_args__ = (Index("ix_availability_changes_shelter_at", "shelter_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shelter_id: Mapped[int] = mapped_column(ForeignKey("shelters.id", ondelete="CASCADE"))
+    at: Mapped[datetime]

@@ -11,7 +11,7 @@ from ..auth.permissions import can
 from ..errors import DomainError, NotFound, flush_or_conflict
 from ..extensions import db
 from ..validation import clean_text
-from .models import Bed, Room, Shelter, ShelterStaff
+from .models import AvailabilityChange, Bed, Room, Shelter, ShelterStaff
 from .vocab import (ADDRESS_MAX, BED_LABEL_MAX, CODE_NAME_MAX, CODE_NAME_MIN, ROOM_NAME_MAX, SHELTER_NAME_MAX,
                     BedCategory, RoomGroup, RoomKind)
 
@@ -77,6 +77,16 @@ def first_shelter_id() -> int | None:
     return db.session.scalar(select(Shelter.id).order_by(Shelter.id).limit(1))
 
 
+def note_availability_change(shelter_ids, *, at: datetime) -> None:
+    """Record that what is free in these shelters changed at `at`, in the transaction of the change.
+
+    Appended, never updated: two actions at once in one shelter do not wait on each other for it.
+    """
+    rows = [{"shelter_id": shelter_id, "at": at} for shelter_id in sorted(set(shelter_ids))]
+    if rows:
+        db.session.execute(insert(AvailabilityChange), rows)
+
+
 # --- setup -------------------------------------------------------------------------------
 
 def create_shelter(code_name: str, name: str, address: str, *, actor, at: datetime) -> Shelter:
@@ -121,6 +131,7 @@ def create_room(shelter: Shelter, name: str, kind: str, group: str | None, *, ac
     db.session.add(room)
     flush_or_conflict({"rooms": _("This shelter already has a room with this name.")})
     record("room.create", actor=actor, at=at, target=room, kind=kind)
+    note_availability_change([shelter.id], at=at)
     return room
 
 
@@ -135,6 +146,7 @@ def create_bed(room: Room, label: str, category: str, *, actor, at: datetime) ->
     db.session.add(bed)
     flush_or_conflict({"beds": _("This room already has a bed with this label.")})
     record("bed.create", actor=actor, at=at, target=bed, category=category)
+    note_availability_change([room.shelter_id], at=at)
     return bed
 
 
