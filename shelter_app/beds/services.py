@@ -24,7 +24,7 @@ from ..extensions import db
 from ..residents import services as residents
 from ..residents.models import Resident
 from ..shelters.models import Bed, Room, Shelter
-from ..shelters.services import in_scope
+from ..shelters.services import in_scope, note_availability_change
 from ..shelters.vocab import BedCategory, RoomKind
 from ..validation import clean_text
 from .models import Hold, Isolation, Stay
@@ -112,25 +112,30 @@ def get_bed(bed_id: int, *, actor) -> Bed:
     return bed
 
 
-def lock(*, beds=(), rooms=(), actor=None) -> dict[int, Bed]:
+def lock(*, beds=(), rooms=(), actor=None, at: datetime) -> dict[int, Bed]:
     """Lock rooms, then beds, each in id order, read fresh; returns the beds by id.
 
     The beds must be in actor's shelters (actor None: any), else NotFound; rooms may be anyone's
-    (an isolation room of another shelter).
+    (an isolation room of another shelter). Every bed action locks what it changes, so this is where
+    the shelters' availability is noted as changed at `at` (a refused action rolls the note back).
     """
     room_ids = set(rooms)
     fresh: dict[int, Bed] = {}
     if beds:
         room_ids |= set(db.session.scalars(select(Bed.room_id).where(Bed.id.in_(list(beds)))))
+    shelter_ids = set()
     for room_id in sorted(room_ids):
-        db.session.scalar(select(Room).where(Room.id == room_id).with_for_update()
-                          .execution_options(populate_existing=True))
+        room = db.session.scalar(select(Room).where(Room.id == room_id).with_for_update()
+                                 .execution_options(populate_existing=True))
+        if room is not None:
+            shelter_ids.add(room.shelter_id)
     for bed_id in sorted(set(beds)):
         bed = db.session.scalar(select(Bed).options(joinedload(Bed.room)).where(Bed.id == bed_id, _of_actor(actor))
                                 .with_for_update(of=Bed).execution_options(populate_existing=True))
         if bed is None:
             raise NotFound(_("No such bed."))
         fresh[bed_id] = bed
+    note_availability_change(shelter_ids, at=at)
     return fresh
 
 
@@ -252,7 +257,7 @@ def place_hold(bed_id: int, expires_at: datetime | None, note: str, *, actor, at
         raise DomainError(_("The hold must end in the future."), field="expires_at")
     if expires_at - at > MAX_HOLD:
         raise DomainError(_("A bed can be held for at most 7 days."), field="expires_at")
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    bed = lock(beds=[bed_id], actor=actor, at=at)[bed_id]
     require_state(bed, at, BedState.FREE)
     return _place_hold(bed, expires_at, note, actor=actor, at=at)
 
@@ -266,7 +271,7 @@ def hold_first_free(shelter: Shelter, category: str, expires_at: datetime, note:
                free_bed_condition(at))
         .order_by(Room.name, Bed.label)).all()
     for bed_id in candidates:
-        bed = lock(beds=[bed_id])[bed_id]  # beds of shelter, which the referral's answer checked is actor's
+        bed = lock(beds=[bed_id], at=at)[bed_id]  # beds of shelter, which the referral's answer checked is actor's
         # Under the lock, a fresh look: another acceptance or a check-in may have just taken it.
         if state_of(bed, at) is BedState.FREE:
             return _place_hold(bed, expires_at, note, actor=actor, at=at, referral=referral)
@@ -281,7 +286,7 @@ def _release(hold: Hold, *, actor, at: datetime, reason: HoldRelease) -> None:
 
 def release_hold(bed_id: int, *, actor, at: datetime) -> Hold:
     """Give up the hold on a bed."""
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    bed = lock(beds=[bed_id], actor=actor, at=at)[bed_id]
     hold = active_hold(bed, at)
     if hold is None:
         raise Conflict(_("This bed is not held (any more)."))
@@ -294,7 +299,7 @@ def release_referral_hold(referral, *, actor, at: datetime) -> None:
     hold = _fresh(select(Hold).where(Hold.referral_id == referral.id, Hold.released_at.is_(None),
                                      Hold.expires_at > at))
     if hold is not None:
-        lock(beds=[hold.bed_id])
+        lock(beds=[hold.bed_id], at=at)
         _release(hold, actor=actor, at=at, reason=HoldRelease.REFERRAL_CANCELLED)
 
 
@@ -309,7 +314,7 @@ def set_out_of_service(bed_id: int, reason: str, until: datetime | None, *, acto
     reason = clean_text(reason, "reason", max_len=OUT_REASON_MAX, required=True)
     if until is not None and until <= at:
         raise DomainError(_("The date until must be in the future."), field="until")
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    bed = lock(beds=[bed_id], actor=actor, at=at)[bed_id]
     state = state_of(bed, at)
     if state is BedState.OCCUPIED:
         raise Conflict(_("Someone sleeps in this bed: move or check them out first."))
@@ -326,7 +331,7 @@ def set_out_of_service(bed_id: int, reason: str, until: datetime | None, *, acto
 
 
 def back_in_service(bed_id: int, *, actor, at: datetime) -> Bed:
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    bed = lock(beds=[bed_id], actor=actor, at=at)[bed_id]
     if bed.out_of_service_reason is None:
         raise Conflict(_("This bed is already in service."))
     bed.out_of_service_reason = None
@@ -374,7 +379,7 @@ class CheckIn:
 def check_in(bed_id: int, arrival: CheckIn, *, actor, now: datetime) -> Stay:
     """Put a resident (or a new arrival, recorded now) in a bed; an active hold on it is used up."""
     at = arrival.at or now
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    bed = lock(beds=[bed_id], actor=actor, at=now)[bed_id]
     if bed.room.is_isolation:
         raise DomainError(_("Choose a bed, not an isolation room."), field="bed_id")
     state = require_state(bed, now, BedState.FREE, BedState.HELD)
@@ -419,7 +424,7 @@ def move(bed_id: int, to_bed_id: int | None, *, actor, now: datetime, override_r
     if to_bed_id == bed_id:
         raise DomainError(_("Choose a different bed."), field="to_bed_id")
     target = db.session.scalar(select(Bed.id).where(Bed.id == to_bed_id, _of_actor(actor)))
-    beds = lock(beds=[bed_id, to_bed_id], actor=actor) if target is not None else {}
+    beds = lock(beds=[bed_id, to_bed_id], actor=actor, at=now) if target is not None else {}
     if to_bed_id not in beds:
         raise DomainError(_("Choose a bed from the list."), field="to_bed_id")
     bed, to_bed = beds[bed_id], beds[to_bed_id]
@@ -456,7 +461,7 @@ def check_out(bed_id: int, reason: str, destination: str, *, actor, now: datetim
     if reason not in CheckoutReason.values():
         raise DomainError(_("Choose a reason."), field="reason")
     destination = clean_text(destination, "destination", max_len=DESTINATION_MAX)
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    bed = lock(beds=[bed_id], actor=actor, at=now)[bed_id]
     current = _occupant(bed)
     if now < current.started_at:
         raise DomainError(_("The check-out cannot be before the check-in."), field="at")
@@ -483,7 +488,7 @@ def undo_check_out(stay_id: int, *, actor, now: datetime) -> Stay:
     stay = db.session.get(Stay, stay_id)
     if stay is None:
         raise NotFound(_("No such stay."))
-    bed = lock(beds=[stay.bed_id], actor=actor)[stay.bed_id]
+    bed = lock(beds=[stay.bed_id], actor=actor, at=now)[stay.bed_id]
     stay = _fresh(select(Stay).options(joinedload(Stay.resident)).where(Stay.id == stay_id))
     if stay.end_reason != StayEnd.CHECKED_OUT or not _undoable(stay, actor, now):
         raise Conflict(_("This check-out can no longer be undone here."))
@@ -535,7 +540,7 @@ def isolate(bed_id: int, room_choice: str | None, reason: str, note: str, expect
             raise DomainError(_("Choose a room from the list."), field="room_id") from None
         if db.session.get(Room, room_id) is None:
             raise DomainError(_("Choose a room from the list."), field="room_id")
-    beds = lock(beds=[bed_id], rooms=[room_id], actor=actor)
+    beds = lock(beds=[bed_id], rooms=[room_id], actor=actor, at=now)
     bed = beds[bed_id]
     room = db.session.get(Room, room_id)
     stay = _occupant(bed)
@@ -572,12 +577,19 @@ def _end_isolation(isolation: Isolation, *, actor, at: datetime) -> None:
 
 def end_isolation(bed_id: int, *, actor, now: datetime) -> Isolation:
     """End the isolation of the occupant of a bed."""
-    bed = lock(beds=[bed_id], actor=actor)[bed_id]
+    # A first look, unlocked, to know which room to lock as well: the bed's room and the isolation room
+    # are then locked in one call, in the one order (rooms by id, then beds), so this never waits in a
+    # circle with an isolation into the same room. Under the lock it is read again.
+    seen = open_stay_on(get_bed(bed_id, actor=actor))
+    seen_isolation = open_isolation_of(seen.resident) if seen is not None else None
+    rooms = [seen_isolation.room_id] if seen_isolation is not None else []
+    bed = lock(beds=[bed_id], rooms=rooms, actor=actor, at=now)[bed_id]
     stay = _occupant(bed)
     isolation = open_isolation_of(stay.resident)
     if isolation is None:
         raise Conflict(_("%(alias)s is not in isolation.", alias=stay.resident.alias))
-    lock(rooms=[isolation.room_id])
+    if isolation.room_id not in rooms:  # ended and started again elsewhere in between
+        raise Conflict(_("Someone else changed this at the same moment. Look at it again and retry."))
     _end_isolation(isolation, actor=actor, at=max(now, isolation.started_at))
     return isolation
 
@@ -596,7 +608,7 @@ def undo_end_isolation(isolation_id: int, *, actor, now: datetime) -> Isolation:
         raise NotFound(_("No such isolation."))
     residents.get_resident(isolation.resident_id, actor=actor)  # another shelter's: as if missing
     stay = _fresh(select(Stay).where(Stay.resident_id == isolation.resident_id, Stay.ended_at.is_(None)))
-    lock(beds=[stay.bed_id] if stay else [], rooms=[isolation.room_id], actor=actor)
+    lock(beds=[stay.bed_id] if stay else [], rooms=[isolation.room_id], actor=actor, at=now)
     isolation = _fresh(select(Isolation).options(joinedload(Isolation.resident), joinedload(Isolation.room))
                        .where(Isolation.id == isolation_id))
     if not _undoable(isolation, actor, now):
@@ -779,7 +791,7 @@ def panel(bed_id: int, at: datetime, *, actor) -> Panel:
                  isolation=open_isolation_of(stay.resident) if stay else None)
     shelter = bed.room.shelter
     if stay is None:
-        view.residents_without_bed = residents_without_bed(shelter)
+        view.residents_without_bed = residents.expected_residents([shelter.id], at=at)
         record("bed.view", actor=actor, at=at, target=bed,
                resident_ids=[r.id for r in view.residents_without_bed])
         return view
@@ -796,18 +808,6 @@ def panel(bed_id: int, at: datetime, *, actor) -> Panel:
             Bed.room_id == bed.room_id, Bed.id != bed.id,
             or_(exists().where(Stay.bed_id == Bed.id, Stay.ended_at.is_(None)), _held(at)))))
     return view
-
-
-def residents_without_bed(shelter: Shelter | None = None, limit: int = 200) -> list[Resident]:
-    """Residents who could be checked in (to a bed of shelter: its residents): no open stay, not anonymised.
-
-    Newest first. A record of no shelter yet (made before any shelter existed) is listed everywhere.
-    """
-    in_bed = select(Stay.resident_id).where(Stay.ended_at.is_(None))
-    query = select(Resident).where(Resident.id.not_in(in_bed), Resident.anonymised_at.is_(None))
-    if shelter is not None:
-        query = query.where(or_(Resident.shelter_id == shelter.id, Resident.shelter_id.is_(None)))
-    return list(db.session.scalars(query.order_by(Resident.created_at.desc()).limit(limit)))
 
 
 def free_beds(shelter: Shelter, at: datetime, *, exclude_bed_id: int | None = None) -> list[Bed]:

@@ -33,10 +33,9 @@ def _input(form: ResidentForm) -> services.ResidentInput:
 @bp.get("")
 @requires("residents.view")
 def index():
-    query = request.args.get("q", "")
-    rows = services.search_residents(query, actor=current_user, at=utcnow())
-    return audited_read(render("residents/index.html", fragment="results", title=_("Residents"), q=query,
-                               rows=rows))
+    page = services.residents_list(request.args.get("q", ""), actor=current_user, at=utcnow())
+    return audited_read(render("residents/index.html", fragment="results", title=_("Residents"), q=page.query,
+                               page=page))
 
 
 def _render_form(form, resident, status: int = 200):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import exists, or_, select, true
+from sqlalchemy import exists, func, or_, select, true
 from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
@@ -144,23 +144,75 @@ def get_resident(resident_id: int, *, actor, field: str | None = None) -> Reside
     return resident
 
 
-def search_residents(query: str, *, actor, at: datetime, limit: int = 100) -> list[tuple[Resident, Stay | None]]:
-    """Residents whose alias or code contains query, with their open stay (bed, room); the read is audited."""
-    stmt = (
+# Who is listed without a search: in a bed now, or expected: recorded lately and not yet in a bed, or out
+# of a bed only since lately (a check-out to take back, someone coming back). Older records are found by
+# searching, so the list costs the same after years of history.
+WAITING_SINCE = timedelta(days=30)
+LEFT_SINCE = timedelta(days=7)
+
+
+@dataclass
+class ResidentsList:
+    """The residents page: who is in the house and who is expected, or what a search found."""
+
+    query: str
+    in_house: list[tuple[Resident, Stay]]
+    expected: list[Resident]
+    found: list[tuple[Resident, Stay | None]]
+
+    @property
+    def shown(self) -> list[Resident]:
+        return [r for r, _s in self.in_house] + self.expected + [r for r, _s in self.found]
+
+
+def _with_place(stmt):
+    return stmt.options(joinedload(Stay.bed).joinedload(Bed.room).joinedload(Room.shelter))
+
+
+def in_house(actor) -> list[tuple[Resident, Stay]]:
+    """Residents in a bed of actor's shelters now, with their stay (from the beds, not all residents)."""
+    return [(r, s) for r, s in db.session.execute(_with_place(
+        select(Resident, Stay).join(Stay, Stay.resident_id == Resident.id).join(Bed, Bed.id == Stay.bed_id)
+        .join(Room, Room.id == Bed.room_id)
+        .where(Stay.ended_at.is_(None), in_scope(Room.shelter_id, actor))
+        .order_by(Resident.alias, Resident.id))).all()]
+
+
+def expected_residents(shelter_ids, *, at: datetime, limit: int = 200) -> list[Resident]:
+    """Residents of these shelters (None: any) without a bed who could be checked in now, newest first:
+    recorded in the last 30 days, or out of a bed of theirs for less than 7 days."""
+    in_bed = exists().where(Stay.resident_id == Resident.id, Stay.ended_at.is_(None))
+    left_lately = exists().where(Stay.resident_id == Resident.id, Stay.ended_at >= at - LEFT_SINCE)
+    of = (or_(Resident.shelter_id.in_(shelter_ids), Resident.shelter_id.is_(None)) if shelter_ids is not None
+          else true())
+    return list(db.session.scalars(
+        select(Resident).where(of, Resident.anonymised_at.is_(None), ~in_bed,
+                               or_(Resident.created_at >= at - WAITING_SINCE, left_lately))
+        .order_by(Resident.created_at.desc(), Resident.id.desc()).limit(limit)))
+
+
+def search_residents(query: str, *, actor, limit: int = 100) -> list[tuple[Resident, Stay | None]]:
+    """Residents of actor's shelters (all of their history) whose alias or code contains query, in a bed first."""
+    needle = query.lower()
+    return [(r, s) for r, s in db.session.execute(_with_place(
         select(Resident, Stay)
         .outerjoin(Stay, (Stay.resident_id == Resident.id) & Stay.ended_at.is_(None))
-        .options(joinedload(Stay.bed).joinedload(Bed.room).joinedload(Room.shelter))
-        .where(Resident.anonymised_at.is_(None), visible_to(actor))
-        .order_by(Stay.id.is_(None), Resident.alias)
-        .limit(limit)
-    )
+        .where(Resident.anonymised_at.is_(None), visible_to(actor),
+               or_(func.lower(Resident.alias).contains(needle, autoescape=True),
+                   func.lower(Resident.code).contains(needle, autoescape=True)))
+        .order_by(Stay.id.is_(None), Resident.alias, Resident.id).limit(limit))).all()]
+
+
+def residents_list(query: str, *, actor, at: datetime) -> ResidentsList:
+    """The residents page for actor: in the house and expected, or the search's finds; the read is audited."""
     query = (query or "").strip()[:SEARCH_MAX]
     if query:
-        like = f"%{query.lower()}%"
-        stmt = stmt.where(or_(Resident.alias.ilike(like), Resident.code.ilike(like)))
-    rows = [(r, s) for r, s in db.session.execute(stmt).all()]
-    record("residents.list", actor=actor, at=at, resident_ids=[r.id for r, _s in rows])
-    return rows
+        page = ResidentsList(query, [], [], search_residents(query, actor=actor))
+    else:
+        mine = None if actor is None else shelter_ids_of(actor)
+        page = ResidentsList(query, in_house(actor), expected_residents(mine, at=at), [])
+    record("residents.list", actor=actor, at=at, resident_ids=[r.id for r in page.shown])
+    return page
 
 
 # --- the resident page -------------------------------------------------------------------
