@@ -67,8 +67,21 @@ def _wants_json() -> bool:
     )
 
 
+# SQLSTATEs of a transaction that lost to a concurrent one (deadlock detected, serialization failure):
+# the database is fine, the person's action met another at the same moment.
+LOST_TO_CONCURRENT = {"40P01", "40001"}
+
+
+def lost_to_concurrent(exc: BaseException) -> bool:
+    """True if exc is PostgreSQL aborting this transaction in favour of a concurrent one."""
+    orig = getattr(exc, "orig", None)
+    return isinstance(exc, DBAPIError) and getattr(orig, "sqlstate", None) in LOST_TO_CONCURRENT
+
+
 def database_unavailable(exc: BaseException) -> bool:
     """True if exc means the database cannot be reached or used now (down, restarting, saturated)."""
+    if lost_to_concurrent(exc):
+        return False
     return isinstance(exc, (OperationalError, PoolTimeout)) or (
         isinstance(exc, DBAPIError) and exc.connection_invalidated)
 
@@ -211,6 +224,9 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     @app.errorhandler(PoolTimeout)
     def database_error(exc):
+        if lost_to_concurrent(exc):  # outside an action (a page's own write): the same answer as a conflict
+            _rollback()
+            return page(409, _("Someone else changed this at the same moment. Look at it again and retry."))
         return unavailable(exc)
 
     @app.errorhandler(Exception)

@@ -6,9 +6,9 @@ from typing import Callable
 
 from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .errors import Conflict, DomainError, NotFound, status_of
+from .errors import Conflict, DomainError, NotFound, lost_to_concurrent, status_of
 from .extensions import db, htmx
 
 
@@ -162,10 +162,18 @@ def act(perform: Callable[[], Outcome], *, again: Callable[[int], object], form=
         refusal: DomainError = Conflict(_conflict_message())
     except DomainError as exc:
         refusal = exc
+    except OperationalError as exc:
+        if not lost_to_concurrent(exc):  # the database is gone: the 503 (errors.py)
+            raise
+        refusal = Conflict(_conflict_message())
     else:
         try:
             db.session.commit()
         except IntegrityError:
+            refusal = Conflict(_conflict_message())
+        except OperationalError as exc:
+            if not lost_to_concurrent(exc):
+                raise
             refusal = Conflict(_conflict_message())
         else:
             _run_after_commit()
