@@ -1,7 +1,6 @@
 """Shelter operations app."""
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 
@@ -45,13 +44,17 @@ def create_app(config: dict | None = None) -> Flask:
     from .cli import register_cli
 
     register_cli(app)
+    from .static_files import register_static_files
+
+    register_static_files(app)
     return app
 
 
 def register_extensions(app: Flask) -> None:
-    from .extensions import babel, csrf, db, htmx, login_manager, migrate
+    from .extensions import babel, compress, csrf, db, htmx, login_manager, migrate
 
     db.init_app(app)
+    compress.init_app(app)
     from .db import render_item
 
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
@@ -126,15 +129,15 @@ def register_template_helpers(app: Flask) -> None:
     from .labels import labels
     from .nav import nav_for
 
+    from .static_files import content_hash
+
     static_hashes: dict[str, str] = {}
 
     def static_url(filename: str) -> str:
         """A static file's URL versioned by its content, so a release is picked up at once."""
         digest = static_hashes.get(filename)
         if digest is None or app.debug:
-            path = Path(app.static_folder) / filename
-            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
-            static_hashes[filename] = digest
+            digest = static_hashes[filename] = content_hash(Path(app.static_folder) / filename)
         return url_for("static", filename=filename, v=digest)
 
     app.jinja_env.globals["static_url"] = static_url

@@ -1,5 +1,6 @@
 """Extension instances, bound to the app in create_app."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_login import LoginManager
 from flask_migrate import Migrate
@@ -18,6 +19,8 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
 htmx = HTMX()
+# Pages and JSON compressed on the way out (static files are compressed ahead: static_files.py).
+compress = Compress()
 
 # Seconds to wait for PostgreSQL to accept a connection: an unreachable server answers 503 soon
 # instead of holding the request until the worker is killed.

@@ -5,8 +5,9 @@ import hashlib
 
 from flask import current_app, url_for
 
-# Static files of the shell, cached when the service worker installs. Other files under
-# /static/ are cached on first use (their URLs carry a content hash, so they never go stale).
+# Static files of the shell, cached when the service worker installs: what the offline page needs.
+# Other files under /static/ are cached on first use (their URLs carry a content hash, so they never
+# go stale). The app icons are not: the device keeps its own copy when the app is installed.
 PRECACHED_STATIC: tuple[str, ...] = (
     "vendor/pico/pico.min.css",
     "css/app.css",
@@ -14,10 +15,6 @@ PRECACHED_STATIC: tuple[str, ...] = (
     "js/app.js",
     "icons/sprite.svg",
     "icons/icon.svg",
-    "icons/icon-192.png",
-    "icons/icon-512.png",
-    "icons/icon-maskable-512.png",
-    "icons/apple-touch-icon.png",
 )
 
 SW_TEMPLATE = "pwa/sw.js"

@@ -13,8 +13,12 @@ const STATIC_PATH = "/static/";
 self.addEventListener("install", (event) => {
   event.waitUntil((async () => {
     const cache = await caches.open(CACHE);
-    // "reload": straight from the server, never an older copy from the HTTP cache.
-    await cache.addAll(PRECACHE.map((url) => new Request(url, { cache: "reload" })));
+    // A static URL names its content (?v=hash): the copy the page just loaded into the HTTP cache is
+    // the same file, so it is taken from there instead of being downloaded twice. The offline page has
+    // no such name: "reload" fetches it from the server, never an older copy.
+    await cache.addAll(PRECACHE.map((url) => new Request(url, {
+      cache: new URL(url, self.location.origin).searchParams.has("v") ? "default" : "reload",
+    })));
   })());
   // A first install takes over at once; an update waits until the page asks (its "reload" prompt).
 });
