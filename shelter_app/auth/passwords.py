@@ -33,6 +33,14 @@ def verify_password(password_hash: str, password: str) -> bool:
         return False
 
 
+def needs_rehash(password_hash: str) -> bool:
+    """True if password_hash was made with other parameters than the configured ones (rehash at sign-in)."""
+    try:
+        return _hasher().check_needs_rehash(password_hash)
+    except InvalidHashError:
+        return True
+
+
 def dummy_verify(password: str) -> None:
     """Spend the time of one verification so unknown usernames answer as slowly as known ones."""
     # Made once per process under a lock: threads of one worker asking at the same moment all

@@ -16,7 +16,7 @@ from ..audit.services import record
 from ..errors import DomainError, NotFound, TooManyRequests, Unauthorized
 from ..extensions import db
 from .models import LoginFailure, LoginLock, User, UserSession
-from .passwords import dummy_verify, hash_password, verify_password
+from .passwords import dummy_verify, hash_password, needs_rehash, verify_password
 from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, Locale, Role
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
@@ -178,6 +178,9 @@ def authenticate(username: str, password: str, *, at: datetime, max_failures: in
         raise LoginRefused(_("Wrong username or password."))
     db.session.execute(delete(LoginLock).where(LoginLock.username == name))
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+    if needs_rehash(user.password_hash):
+        # Made with older (or stronger, costlier) parameters: the password is at hand only now.
+        user.password_hash = hash_password(password)
     return user
 
 
