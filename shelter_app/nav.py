@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from flask import current_app, request, url_for
 from flask_babel import lazy_gettext as _l
 
-from .auth.permissions import can
+from .auth.permissions import can, home_endpoint
 
 
 @dataclass(frozen=True)
@@ -44,3 +44,16 @@ def nav_for(user) -> list[dict]:
         for item in NAV_ITEMS
         if can(user, item.permission) and item.endpoint in views
     ]
+
+
+def start_url(user) -> str:
+    """Where user's work starts, as the URL of the page itself (no redirect on the way): the board of
+    their first shelter for staff, availability for case managers, users for the administrator."""
+    endpoint = home_endpoint(user)
+    if endpoint == "beds.index":
+        from .shelters.services import shelter_ids_of
+
+        mine = shelter_ids_of(user)
+        if mine:
+            return url_for("beds.show", shelter_id=mine[0])
+    return url_for(endpoint)

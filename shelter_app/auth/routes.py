@@ -10,6 +10,7 @@ from flask_login import current_user, login_user, logout_user
 from wtforms.fields.choices import SelectChoice
 
 from ..errors import DomainError
+from ..nav import start_url
 from ..shelters import services as shelters
 from ..timeutil import utcnow
 from ..web import Outcome, act, after_commit, render, see_other
@@ -34,7 +35,7 @@ def _safe_next(target: str | None) -> str | None:
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated and request.method == "GET":
-        return redirect(url_for("main.home"))
+        return redirect(start_url(current_user))
     form = LoginForm()
 
     def again(status: int = 200):
@@ -52,7 +53,8 @@ def login():
         session.clear()
         services.start_session(user, at=utcnow())
         login_user(user)
-        return Outcome("", _safe_next(request.args.get("next")) or url_for("main.home"))
+        # Straight to the page where this person's work starts: one redirect from the sign-in, not three.
+        return Outcome("", _safe_next(request.args.get("next")) or start_url(user))
 
     # A refused sign-in is kept: the failed attempt must count.
     return act(perform, form=form, again=again, keep_on_refusal=True)

@@ -5,9 +5,10 @@ from flask import current_app, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from ..auth.permissions import home_endpoint, requires
+from ..auth.permissions import requires
 from ..auth.services import set_locale
 from ..db import reachable
+from ..nav import start_url
 from ..timeutil import utcnow
 from ..web import Outcome, act, refusal_message, render
 from . import bp
@@ -24,7 +25,7 @@ def healthz():
 @requires("account")
 def home():
     """Each role starts where its work is: staff on the bed board, partners on availability."""
-    return redirect(url_for(home_endpoint(current_user)))
+    return redirect(start_url(current_user))
 
 
 @bp.route("/account", methods=["GET", "POST"])

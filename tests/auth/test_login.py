@@ -16,20 +16,29 @@ def test_login_page_renders_with_labelled_fields(client):
     assert 'name="csrf_token"' in html
 
 
-def test_each_role_signs_in_and_lands_where_its_work_is(app, make_user):
-    landing = {"manager": ("/board", "Beds"), "trainer": ("/board", "Beds"), "night": ("/board", "Beds"),
-               "casemanager": ("/availability", "Bed availability"), "admin": ("/admin/users", "Users")}
+def test_each_role_signs_in_and_lands_where_its_work_is_in_one_redirect(app, make_user, make_shelter):
+    shelter = make_shelter(beds=2)
+    landing = {"manager": (f"/board/{shelter.id}", "Beds"), "trainer": (f"/board/{shelter.id}", "Beds"),
+               "night": (f"/board/{shelter.id}", "Beds"), "casemanager": ("/availability", "Bed availability"),
+               "admin": ("/admin/users", "Users")}
     for role, (path, heading) in landing.items():
         user = make_user(role, locale="en")
         c = Client(app)
         response = c.login(user.username)
         assert response.status_code == 303
-        assert response.headers["Location"] == "/"
-        home = c.get("/")
-        assert home.status_code == 302 and home.headers["Location"] == path
+        assert response.headers["Location"] == path, "the sign-in answers with the page itself: one redirect"
         page = c.get(path)
         assert page.status_code == 200
         assert f"<h1>{heading}" in page.get_data(as_text=True)
+        # The home address (a bookmark, the brand link) goes to the same page.
+        assert c.get("/").headers["Location"] == path
+
+
+def test_staff_without_a_shelter_land_on_the_board_that_says_so(app, make_user):
+    user = make_user("night", locale="en")
+    c = Client(app)
+    assert c.login(user.username).headers["Location"] == "/board"
+    assert c.get("/board").status_code == 200
 
 
 def test_username_is_case_insensitive(make_user, client):
@@ -93,12 +102,12 @@ def test_next_parameter_only_goes_to_this_site(make_user, client):
     user = make_user("admin")
     client.get("/login")
     response = client.post("/login?next=https://evil.example/", {"username": user.username, "password": PASSWORD})
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/admin/users"  # the start page, not the other site
     client.get("/login")  # signed in: goes home, so sign in again from scratch
     other = Client(client.app)
     other.get("/login")
-    response = other.post("/login?next=/admin/users", {"username": user.username, "password": PASSWORD})
-    assert response.headers["Location"] == "/admin/users"
+    response = other.post("/login?next=/admin/api-tokens", {"username": user.username, "password": PASSWORD})
+    assert response.headers["Location"] == "/admin/api-tokens"
 
 
 def test_visitor_is_sent_to_login_and_back(client):
