@@ -11,10 +11,11 @@ def database_url(instance_path: str) -> str:
     url = os.environ.get("DATABASE_URL", "").strip()
     if not url:
         return "sqlite:///" + str(Path(instance_path) / "shelter.db")
-    return _psycopg(url)
+    return psycopg_url(url)
 
 
-def _psycopg(url: str) -> str:
+def psycopg_url(url: str) -> str:
+    """url for SQLAlchemy with psycopg 3 (postgres:// and postgresql:// accepted); other URLs as they are."""
     for prefix in ("postgres://", "postgresql://"):
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
@@ -32,7 +33,7 @@ def migrations_database_url(app_url: str) -> str:
         return app_url
     from sqlalchemy.engine import make_url
 
-    owner = _psycopg(owner)
+    owner = psycopg_url(owner)
     mine, theirs = make_url(app_url), make_url(owner)
     if mine.get_backend_name() != "postgresql" or (
             (mine.host, mine.port or 5432, mine.database) != (theirs.host, theirs.port or 5432, theirs.database)):
