@@ -98,6 +98,7 @@ def generate(*, scale: float, years: float, seed: int, now: datetime, password_h
                           "end_reason")
     submissions = rows.table("form_submissions", "id", "user_id", "token", "path", "created_at", "message",
                              "location")
+    changes = rows.table("availability_changes", "id", "shelter_id", "at")
     events: list[tuple] = []  # (at, actor_id, action, target_type, target_id, details)
 
     # --- accounts ---------------------------------------------------------------------------
@@ -146,6 +147,7 @@ def generate(*, scale: float, years: float, seed: int, now: datetime, password_h
                 category = ROOM_CATEGORIES[r * BEDS_PER_ROOM + b]
                 beds.append((bed_id, room_id, "ABC"[b], category, None, None, None))
                 shelter_beds.append((bed_id, category))
+        holds_before, isolations_before = len(holds), len(isolations)
         for r in range(ISOLATION_ROOMS):
             room_id = len(rooms) + 1
             rooms.append((room_id, s, f"Isolation {r + 1}", "isolation", None))
@@ -263,6 +265,14 @@ def generate(*, scale: float, years: float, seed: int, now: datetime, password_h
             holds.append((hold_id, bed_id, created + timedelta(hours=4), "", created, shelter_users[0],
                           created + timedelta(hours=rnd.uniform(0.5, 4)), "released", None))
             events.append((created, shelter_users[0], "hold.place", "holds", hold_id, {"bed_id": bed_id}))
+
+        # What staff changed in this shelter's availability, as the bed actions note it.
+        moments = sorted([p[0] for p in periods] + [p[1] for p in periods if p[1] is not None]
+                         + [h[4] for h in holds[holds_before:]] + [h[6] for h in holds[holds_before:]]
+                         + [i[5] for i in isolations[isolations_before:]]
+                         + [i[7] for i in isolations[isolations_before:] if i[7]])
+        first = len(changes) + 1
+        changes.extend([(first + k, s, at) for k, at in enumerate(moments)])
 
         # Someone waiting for a bed, recorded today.
         for _ in range(2):

@@ -58,6 +58,8 @@ class Stay(db.Model):
         CheckConstraint(StayEnd.check("end_reason", nullable=True), name="end_reason_known"),
         CheckConstraint("(ended_at IS NULL) = (end_reason IS NULL)", name="ended_with_reason"),
         CheckConstraint(CheckoutReason.check("checkout_reason", nullable=True), name="checkout_reason_known"),
+        # Who left a bed lately (the expected residents), and when a bed was last free (check-in times).
+        Index("ix_stays_bed_ended", "bed_id", "ended_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

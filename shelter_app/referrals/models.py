@@ -33,6 +33,9 @@ class Referral(db.Model):
         CheckConstraint("(status = 'arrived') = (stay_id IS NOT NULL)", name="arrived_with_stay"),
         CheckConstraint(f"length(public_id) = {PUBLIC_ID_LENGTH}", name="public_id_length"),
         Index("ix_referrals_status_created", "status", "created_at"),
+        # Referrals still waiting within their window: the boards' inbox reads only those, however many
+        # pending ones lapsed over the years.
+        Index("ix_referrals_status_until", "status", "arrival_until"),
         Index("uq_referrals_public_id", "public_id", unique=True),
     )
 

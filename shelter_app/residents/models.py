@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -19,6 +19,8 @@ class Resident(db.Model):
         CheckConstraint("birth_year IS NULL OR birth_year BETWEEN 1900 AND 2100", name="birth_year_range"),
         CheckConstraint("age_band = 'adult' OR birth_year IS NOT NULL", name="child_has_birth_year"),
         CheckConstraint(f"length(alias) BETWEEN 1 AND {ALIAS_MAX}", name="alias_length"),
+        # Who was recorded lately, per shelter: the residents list and a free bed's panel (no full scan).
+        Index("ix_residents_shelter_created", "shelter_id", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -178,16 +178,28 @@ def in_house(actor) -> list[tuple[Resident, Stay]]:
         .order_by(Resident.alias, Resident.id))).all()]
 
 
+def _of_shelters(shelter_ids):
+    """SQL: the record belongs to one of these shelters (ids, not a subquery: the planner then reads the
+    shelters' own rows by index, not every resident), or to none yet; any for shelter_ids None."""
+    if shelter_ids is None:
+        return true()
+    return or_(Resident.shelter_id.in_(list(shelter_ids)), Resident.shelter_id.is_(None))
+
+
 def expected_residents(shelter_ids, *, at: datetime, limit: int = 200) -> list[Resident]:
     """Residents of these shelters (None: any) without a bed who could be checked in now, newest first:
-    recorded in the last 30 days, or out of a bed of theirs for less than 7 days."""
+    recorded in the last 30 days, or out of a bed of theirs for less than 7 days.
+
+    Both are read by index from what is recent (records by shelter and date, stays by bed and end), so
+    the list costs the same after years of history.
+    """
+    recorded = select(Resident.id).where(_of_shelters(shelter_ids), Resident.created_at >= at - WAITING_SINCE)
+    left = select(Stay.resident_id).join(Bed, Bed.id == Stay.bed_id).join(Room, Room.id == Bed.room_id).where(
+        Stay.ended_at >= at - LEFT_SINCE, true() if shelter_ids is None else Room.shelter_id.in_(list(shelter_ids)))
     in_bed = exists().where(Stay.resident_id == Resident.id, Stay.ended_at.is_(None))
-    left_lately = exists().where(Stay.resident_id == Resident.id, Stay.ended_at >= at - LEFT_SINCE)
-    of = (or_(Resident.shelter_id.in_(shelter_ids), Resident.shelter_id.is_(None)) if shelter_ids is not None
-          else true())
     return list(db.session.scalars(
-        select(Resident).where(of, Resident.anonymised_at.is_(None), ~in_bed,
-                               or_(Resident.created_at >= at - WAITING_SINCE, left_lately))
+        select(Resident).where(Resident.id.in_(recorded.union(left)), _of_shelters(shelter_ids),
+                               Resident.anonymised_at.is_(None), ~in_bed)
         .order_by(Resident.created_at.desc(), Resident.id.desc()).limit(limit)))
 
 
@@ -197,7 +209,7 @@ def search_residents(query: str, *, actor, limit: int = 100) -> list[tuple[Resid
     return [(r, s) for r, s in db.session.execute(_with_place(
         select(Resident, Stay)
         .outerjoin(Stay, (Stay.resident_id == Resident.id) & Stay.ended_at.is_(None))
-        .where(Resident.anonymised_at.is_(None), visible_to(actor),
+        .where(Resident.anonymised_at.is_(None), _of_shelters(None if actor is None else shelter_ids_of(actor)),
                or_(func.lower(Resident.alias).contains(needle, autoescape=True),
                    func.lower(Resident.code).contains(needle, autoescape=True)))
         .order_by(Stay.id.is_(None), Resident.alias, Resident.id).limit(limit))).all()]
