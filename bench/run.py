@@ -92,8 +92,9 @@ def procfile_web() -> list[str]:
     raise SystemExit("Procfile has no web line")
 
 
-def start(app_spec: str | None, port: int, env: dict, log) -> subprocess.Popen:
-    """gunicorn as the Procfile runs it, bound to loopback on port; app_spec replaces the app (baseline)."""
+def start(app_spec: str | None, port: int, env: dict, log, extra: tuple[str, ...] = ()) -> subprocess.Popen:
+    """gunicorn as the Procfile runs it, bound to loopback on port; app_spec replaces the app (baseline);
+    extra arguments come last (the last of a repeated option wins)."""
     args = procfile_web()
     gunicorn = str(Path(sys.executable).with_name("gunicorn"))
     out = [gunicorn if args[0] == "gunicorn" else args[0]]
@@ -105,6 +106,7 @@ def start(app_spec: str | None, port: int, env: dict, log) -> subprocess.Popen:
         out.append(arg)
     if app_spec:
         out += ["--chdir", str(BENCH)]
+    out += list(extra)
     process = subprocess.Popen(out, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=log,
                                start_new_session=True)
     deadline = time.monotonic() + 60

@@ -228,9 +228,16 @@ def login_as(app, make_user):
 
 @pytest.fixture
 def static_copy(app, tmp_path, monkeypatch):
-    """The app serves a copy of its static folder that the test may edit; hashes are recomputed."""
-    with app.test_request_context():
-        real_urls = precache_urls()
+    """The app serves a copy of its static folder that the test may edit; hashes are recomputed.
+
+    In debug mode, as in development: files come from disk and pages link the bundles' parts.
+    """
+    app.debug = True
+    try:
+        with app.test_request_context():
+            real_urls = precache_urls()
+    finally:
+        app.debug = False
     static = tmp_path / "static"
     shutil.copytree(app.static_folder, static)
     monkeypatch.setattr(app, "static_folder", str(static))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,9 +58,23 @@ def test_vendored_htmx_is_the_pinned_2_0_release():
     assert (ROOT / "static/vendor/htmx/LICENSE").exists()
 
 
-def test_static_urls_are_versioned_by_content(client):
+def test_static_urls_are_versioned_by_content_and_served_for_ever(client):
+    """Every page loads one stylesheet and one script, bundles of the vendored and own files."""
     html = client.get("/login").get_data(as_text=True)
-    assert "/static/vendor/htmx/htmx.min.js?v=22283ef68cb7" in html
+    scripts = re.findall(r'<script src="(/static/[^"]+)"', html)
+    styles = re.findall(r'<link rel="stylesheet" href="(/static/[^"]+)"', html)
+    assert len(scripts) == 1 and len(styles) == 1, (scripts, styles)
+    script = client.get(scripts[0].replace("&amp;", "&"), headers={"Accept-Encoding": "identity"})
+    assert script.status_code == 200 and "immutable" in script.headers["Cache-Control"]
+    body = script.get_data()
+    htmx = (ROOT / "static/vendor/htmx/htmx.min.js").read_bytes()
+    assert body.startswith(htmx) and (ROOT / "static/js/app.js").read_bytes() in body
+    assert hashlib.sha256(body).hexdigest()[:12] == scripts[0].rsplit("v=", 1)[1]
+    css = client.get(styles[0], headers={"Accept-Encoding": "br"})
+    assert css.headers["Content-Encoding"] == "br" and css.headers["Vary"] == "Accept-Encoding"
+    # Without the current version a file is revalidated, never kept for a year under a stale name.
+    stale = client.get("/static/css/app.css?v=000000000000")
+    assert stale.status_code == 200 and stale.headers["Cache-Control"] == "no-cache"
 
 
 def test_404_and_405_pages(client):

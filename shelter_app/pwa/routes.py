@@ -35,8 +35,8 @@ def manifest():
     }
     response = make_response(json.dumps(body, ensure_ascii=False, indent=1))
     response.mimetype = "application/manifest+json"
-    # Names follow the browser's language: revalidated, never kept stale.
-    response.headers["Cache-Control"] = "no-cache"
+    # Asked for at every page load: kept for a day (it holds nothing personal), per language.
+    response.headers["Cache-Control"] = "public, max-age=86400"
     response.vary.add("Accept-Language")
     return response
 

@@ -5,17 +5,12 @@ import hashlib
 
 from flask import current_app, url_for
 
-# Static files of the shell, cached when the service worker installs: what the offline page needs.
-# Other files under /static/ are cached on first use (their URLs carry a content hash, so they never
-# go stale). The app icons are not: the device keeps its own copy when the app is installed.
-PRECACHED_STATIC: tuple[str, ...] = (
-    "vendor/pico/pico.min.css",
-    "css/app.css",
-    "vendor/htmx/htmx.min.js",
-    "js/app.js",
-    "icons/sprite.svg",
-    "icons/icon.svg",
-)
+# Static files of the shell, cached when the service worker installs: what the offline page needs, the
+# styles and scripts every page loads (as bundles, or their parts in debug mode). Other files under
+# /static/ are cached on first use (their URLs carry a content hash, so they never go stale). The app
+# icons are not: the device keeps its own copy when the app is installed; the icon sprite and the
+# favicon are in every page (base.html).
+PRECACHED_BUNDLES: tuple[str, ...] = ("bundle/app.css", "bundle/app.js")
 
 SW_TEMPLATE = "pwa/sw.js"
 
@@ -30,7 +25,8 @@ def static_url(filename: str) -> str:
 
 def precache_urls() -> list[str]:
     """Every URL the service worker caches on install: the offline page and the shell's files."""
-    return [url_for("pwa.offline")] + [static_url(name) for name in PRECACHED_STATIC]
+    bundle_urls = current_app.jinja_env.globals["bundle_urls"]
+    return [url_for("pwa.offline")] + [url for name in PRECACHED_BUNDLES for url in bundle_urls(name)]
 
 
 def shell_version() -> str:

@@ -49,7 +49,7 @@ def test_offline_after_one_visit(persistent_context, make_user):
     page.goto("/account")  # a second page with a signed-in user's data, online
     cached = page.evaluate(CACHED_URLS, cache_name)
     assert "/offline" in cached
-    assert any(url.startswith("/static/css/app.css?v=") for url in cached)
+    assert any(url.startswith("/static/bundle/app.css?v=") for url in cached)
     # No page that can show resident data is kept: only the offline page and static files.
     assert [url for url in cached if not url.startswith("/static/")] == ["/offline"]
     assert page.evaluate("caches.keys()") == [cache_name]
@@ -84,7 +84,7 @@ def test_offline_after_one_visit(persistent_context, make_user):
     assert page.locator("h1").inner_text() == "You are offline"
     assert page.locator("#offline-retry").is_visible()
     css_js = [r for r in static if ".css?v=" in r.url or ".js?v=" in r.url]
-    assert len(css_js) >= 4, [r.url for r in static]
+    assert len(css_js) == 2, [r.url for r in static]  # the bundles: one stylesheet, one script
     assert all(r.from_service_worker for r in css_js), [r.url for r in css_js]
     # Everything else came too: from the service worker, or from the browser's memory of an immutable file.
     assert all(r.status == 200 for r in static), [(r.url, r.status) for r in static]

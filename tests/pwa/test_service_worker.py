@@ -34,11 +34,10 @@ def test_sw_needs_no_login_and_is_the_same_for_everyone(client, login_as):
 def test_sw_precaches_the_shell_and_no_page_but_offline(app, client):
     body = client.get("/sw.js").get_data(as_text=True)
     urls = _precache(body)
-    static_url = app.jinja_env.globals["static_url"]
+    bundle_urls = app.jinja_env.globals["bundle_urls"]
     with app.test_request_context():
-        expected = {static_url(name) for name in
-                    ("css/app.css", "js/app.js", "vendor/htmx/htmx.min.js", "vendor/pico/pico.min.css")}
-    assert expected <= set(urls)
+        expected = set(bundle_urls("bundle/app.css") + bundle_urls("bundle/app.js"))
+    assert expected <= set(urls) and len(expected) == 2, "the styles and the scripts, one file each"
     # The app icons are the device's to keep when the app is installed: not downloaded at every install.
     assert not [u for u in urls if ".png" in u]
     assert [u for u in urls if not u.startswith("/static/")] == ["/offline"]
