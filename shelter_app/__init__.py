@@ -154,11 +154,16 @@ def register_template_helpers(app: Flask) -> None:
 
         return Markup(static_text(filename))
 
+    data_uris: dict[str, str] = {}
+
     def svg_data_uri(filename: str) -> str:
         """An SVG file as a data: URI (the favicon), so the browser asks for no file."""
         from urllib.parse import quote
 
-        return "data:image/svg+xml," + quote(" ".join(static_text(filename).split()), safe=" =:/'")
+        if filename not in data_uris or app.debug:
+            data_uris[filename] = "data:image/svg+xml," + quote(" ".join(static_text(filename).split()),
+                                                                safe=" =:/'")
+        return data_uris[filename]
 
     app.jinja_env.globals["static_url"] = static_url
     # bundle_urls("bundle/app.css"): the one file every page loads (its parts in debug mode).
