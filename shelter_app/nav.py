@@ -33,13 +33,24 @@ NAV_ITEMS: list[NavItem] = [
 ]
 
 
+_urls: dict[tuple[str, str], str] = {}
+
+
+def _url(endpoint: str) -> str:
+    """url_for(endpoint) of an entry (no arguments: the same for every request under one script root)."""
+    key = (request.script_root, endpoint)
+    if key not in _urls:
+        _urls[key] = url_for(endpoint)
+    return _urls[key]
+
+
 def nav_for(user) -> list[dict]:
     """The navigation entries user may use whose views exist in this app."""
     if user is None or not user.is_authenticated:
         return []
     views = current_app.view_functions
     return [
-        {"endpoint": item.endpoint, "url": url_for(item.endpoint), "label": item.label, "icon": item.icon,
+        {"endpoint": item.endpoint, "url": _url(item.endpoint), "label": item.label, "icon": item.icon,
          "current": request.endpoint == item.endpoint or request.endpoint in item.also}
         for item in NAV_ITEMS
         if can(user, item.permission) and item.endpoint in views
