@@ -6,7 +6,6 @@ answers of a cloned authenticator with the same sign count, each to its own chal
 """
 from __future__ import annotations
 
-import os
 import threading
 import urllib.error
 import urllib.request
@@ -21,7 +20,7 @@ from shelter_app.auth.models import UserSession
 from shelter_app.extensions import db
 from shelter_app.passkeys.models import Passkey
 from tests.auth.test_lockout_race import _login_form
-from tests.gunicorn_server import gunicorn_server  # noqa: F401  (module-scoped fixture)
+from tests.gunicorn_server import gunicorn_server, server_environment  # noqa: F401  (module-scoped fixture)
 from tests.passkeys.authenticator import ORIGIN, RP_ID, add_passkey, sign_in_options
 
 # No more than the failures that pause an account: every answer is checked, none is paused.
@@ -31,17 +30,8 @@ BROWSERS = 6
 @pytest.fixture(scope="module")
 def relying_party_env():
     """The server's relying party, as the test app's (the authenticator signs for http://localhost)."""
-    names = {"WEBAUTHN_RP_ID": RP_ID, "WEBAUTHN_ORIGIN": ORIGIN}
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ.update(names)
-    try:
+    with server_environment(WEBAUTHN_RP_ID=RP_ID, WEBAUTHN_ORIGIN=ORIGIN):
         yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")
