@@ -143,3 +143,28 @@ def test_account_page_at_tablet_size(new_page, localhost, make_user):
     page.locator("form[data-passkey=register]").wait_for(state="visible")
     assert_no_horizontal_scroll(page)
     screenshot(page, "passkeys-account-tablet")
+
+
+def test_administrator_removes_a_lost_phones_passkey_on_a_tablet(tablet, make_user):
+    from tests.e2e.conftest import sign_in
+    from tests.passkeys.authenticator import add_passkey
+
+    night = make_user("night", locale="en", display_name="Night Nurse")
+    add_passkey(night, "lost phone")
+    add_passkey(night, "tablet")
+    admin = make_user("admin", locale="en")
+    sign_in(tablet, admin.username, PASSWORD)
+    tablet.goto("/admin/users")
+    row = tablet.locator("ul.rows li", has_text=night.username)
+    assert "2 passkeys" in row.inner_text()
+    screenshot(tablet, "passkeys-admin-users-tablet")
+    row.locator("a").click()
+    tablet.wait_for_url(f"**/admin/users/{night.id}")
+    remove = tablet.get_by_role("button", name="Remove passkey lost phone")
+    assert remove.bounding_box()["height"] >= 44
+    with tablet.expect_navigation():
+        remove.click()
+    assert "Passkey “lost phone” removed" in tablet.locator("main").inner_text()
+    assert tablet.locator(".passkey-list li").count() == 1
+    assert_no_horizontal_scroll(tablet)
+    screenshot(tablet, "passkeys-admin-user-tablet")
