@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import delete, func, select, update
 from webauthn import (generate_authentication_options, generate_registration_options,
                       verify_authentication_response, verify_registration_response)
 from webauthn.helpers import (options_to_json_dict, parse_authentication_credential_json, parse_client_data_json,
@@ -205,11 +205,11 @@ def authenticate(credential: str, *, rp: RelyingParty, at: datetime, max_failure
     new_count = verified.new_sign_count
     if not 0 <= new_count <= SIGN_COUNT_MAX:
         raise failed("counter")
+    # Up from what is stored at this moment (another answer may have moved it since it was read), or 0
+    # again for a passkey that never counts.
+    moves_on = Passkey.sign_count < new_count if new_count else Passkey.sign_count == 0
     moved = db.session.execute(
-        update(Passkey)
-        .where(Passkey.id == passkey.id,
-               or_(Passkey.sign_count < new_count, and_(Passkey.sign_count == 0, new_count == 0)))
-        .values(sign_count=new_count, last_used_at=at)
+        update(Passkey).where(Passkey.id == passkey.id, moves_on).values(sign_count=new_count, last_used_at=at)
     ).rowcount
     if moved != 1:
         raise failed("counter")
