@@ -83,6 +83,10 @@ class _FormParser(HTMLParser):
         if tag == "form":
             self._form = PageForm(a.get("method", "get").lower(), a.get("action", ""))
             self.forms.append(self._form)
+        elif tag == "option" and self._select is not None:  # an option has a value, not a name
+            self._select.options.append(a.get("value", ""))
+            if "selected" in a:
+                self._select.value = a.get("value", "")
         elif self._form is None or "name" not in a:
             return
         elif tag == "input":
@@ -94,10 +98,6 @@ class _FormParser(HTMLParser):
         elif tag == "select":
             self._select = PageField(a["name"], "select")
             self._form.fields.append(self._select)
-        elif tag == "option" and self._select is not None:
-            self._select.options.append(a.get("value", ""))
-            if "selected" in a:
-                self._select.value = a.get("value", "")
         elif tag == "textarea":
             self._textarea = PageField(a["name"], "textarea")
             self._form.fields.append(self._textarea)
