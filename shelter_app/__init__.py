@@ -24,7 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(build_config(app.instance_path))
     if config:
         app.config.update(config)
-    if os.environ.get("TRUST_PROXY"):
+    if app.config["TRUST_PROXY"]:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from .main import bp as main_bp
     from .pwa import bp as pwa_bp
     from .beds.routes import bp as beds_bp
+    from .passkeys.routes import bp as passkeys_bp
     from .referrals.routes import bp as referrals_bp
     from .residents.routes import bp as residents_bp
     from .shelters.routes import bp as shelters_bp
@@ -97,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(residents_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(passkeys_bp)
     app.register_blueprint(pwa_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(referrals_bp)
@@ -171,6 +173,9 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals["inline_svg"] = inline_svg
     app.jinja_env.globals["svg_data_uri"] = svg_data_uri
     app.jinja_env.globals["can"] = can
+    from .passkeys.relying_party import relying_party
+
+    app.jinja_env.globals["passkeys_enabled"] = lambda: relying_party() is not None
     # A fresh one-time token for each rendered form (web.act does a form sent twice once).
     app.jinja_env.globals["form_token"] = lambda: uuid4().hex
     # Labels of stored values, translated once per request: labels.category["woman"].

@@ -62,6 +62,10 @@ def demo_command(host: str, port: int):
     password = demo_password()
     logins = _seed(password)
     url = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}/"
+    config = current_app.config
+    if not (config["WEBAUTHN_RP_ID"] or config["WEBAUTHN_ORIGIN"] or config["TRUST_PROXY"]):
+        # Passkeys need a relying party: the address printed below (localhost is a secure context).
+        config["WEBAUTHN_ORIGIN"] = url.rstrip("/")
     click.echo("")
     click.echo(f"Shelter app demo: {url}")
     click.echo("Sign in as one of:")

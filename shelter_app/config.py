@@ -98,4 +98,9 @@ def build_config(instance_path: str) -> dict:
         # Brotli for browsers that take it (all current ones), else gzip; small answers are sent as they are.
         "COMPRESS_ALGORITHM": ["br", "gzip"],
         "COMPRESS_MIN_SIZE": 500,
+        # Behind a reverse proxy: its X-Forwarded-* headers are believed (and passkeys may follow its host).
+        "TRUST_PROXY": bool(os.environ.get("TRUST_PROXY", "").strip()),
+        # Passkeys (WebAuthn): the relying party id (the domain) and the origin(s) pages are served from.
+        "WEBAUTHN_RP_ID": os.environ.get("WEBAUTHN_RP_ID", "").strip() or None,
+        "WEBAUTHN_ORIGIN": os.environ.get("WEBAUTHN_ORIGIN", "").strip() or None,
     }

@@ -6,4 +6,5 @@ from .residents.models import Resident  # noqa: F401
 from .beds.models import Hold, Isolation, Stay  # noqa: F401
 from .api.models import ApiToken  # noqa: F401
 from .referrals.models import Referral  # noqa: F401
+from .passkeys.models import Passkey, WebAuthnChallenge  # noqa: F401
 from .submissions import FormSubmission  # noqa: F401

@@ -25,7 +25,7 @@ HASH_LENGTH = 12  # of the `v` a URL carries (static_url)
 # time from these parts, in this order. In debug mode the pages link the parts themselves.
 BUNDLES: dict[str, tuple[str, ...]] = {
     "bundle/app.css": ("vendor/pico/pico.min.css", "css/app.css", "css/board.css", "css/referrals.css"),
-    "bundle/app.js": ("vendor/htmx/htmx.min.js", "js/app.js"),
+    "bundle/app.js": ("vendor/htmx/htmx.min.js", "js/app.js", "js/passkeys.js"),
 }
 
 

@@ -180,6 +180,9 @@ def act(perform: Callable[[], Outcome], *, again: Callable[[int], object], form=
             return _answer(outcome, fragment, done)
     g.pop("after_commit", None)
     if keep_on_refusal:
+        if submission is not None and submission in db.session:
+            # The form's one-time token goes with the refused action: the form may be sent again.
+            db.session.delete(submission)
         db.session.commit()
     else:
         db.session.rollback()

@@ -65,6 +65,9 @@ def app(tmp_path_factory):
         "SQLALCHEMY_DATABASE_URI": url,
         # Cheap hashes: the suite signs in hundreds of times.
         "ARGON2_PARAMS": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+        # The test client's requests come from http://localhost (tests/passkeys/authenticator.py).
+        "WEBAUTHN_RP_ID": "localhost",
+        "WEBAUTHN_ORIGIN": "http://localhost",
     })
     with app.app_context():
         from flask_migrate import upgrade

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from shelter_app import timeutil
 from shelter_app.auth.permissions import PERMISSIONS
@@ -24,6 +24,7 @@ from shelter_app.auth.vocab import Role
 from shelter_app.extensions import db
 from shelter_app.timeutil import local_input_value
 from tests.conftest import PASSWORD, Client, beds_of, rooms_of
+from tests.passkeys.authenticator import SoftAuthenticator, add_passkey, registration_options, sign_in_options
 
 ROLES = ["manager", "trainer", "night", "casemanager", "admin"]
 ANONYMOUS = "anonymous"
@@ -34,7 +35,7 @@ STAFF = {"manager", "trainer", "night"}
 # a route that is neither here nor guarded fails test_every_route_is_covered.
 PUBLIC_ENDPOINTS = {
     "auth.login", "auth.logout", "static", "pwa.manifest", "pwa.service_worker", "pwa.offline",
-    "main.healthz", "api.openapi",
+    "main.healthz", "api.openapi", "passkeys.sign_in_options", "passkeys.sign_in",
 }
 
 
@@ -47,6 +48,8 @@ class World:
     ids: dict[str, int | str] = field(default_factory=dict)  # row ids; public ids of referrals
     secrets: dict[str, str] = field(default_factory=dict)  # what a case manager must never read
     token: str = ""  # an API token's plaintext (of ORGANISATION)
+    me: object = None  # whose passkeys the account routes act on: the role's user (a visitor: another one)
+    devices: dict[str, SoftAuthenticator] = field(default_factory=dict)  # the passkeys' authenticators
 
 
 def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> World:
@@ -136,6 +139,14 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
     referrals.accept_referral(ref_arrive, s2, actor=actor, at=at)
     token, w.token = api_tokens.create_token(ORGANISATION, "Partner system", actor=None, at=at)
     db.session.commit()
+    # Passkeys: one of the user the administrator looks at, two of the account's own (one to remove, one to
+    # sign in with).
+    w.me = user or target_user
+    w.devices = {"user": add_passkey(target_user, "Qlost phone"), "remove": add_passkey(w.me, "Qold phone"),
+                 "sign_in": add_passkey(w.me, "Qnight phone")}
+    from shelter_app.passkeys.models import Passkey
+
+    passkey_ids = {p.name: p.id for p in db.session.scalars(select(Passkey))}
 
     w.ids.update(
         s1=s1.id, s2=s2.id, b_checkin=b_checkin.id, b_hold=b_hold.id, b_release=b_release.id, b_oos=b_oos.id,
@@ -143,7 +154,7 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
         b_isolate=b_isolate.id, b_endiso=b_endiso.id, iso1=iso1.id, undo_stay=undo_stay.id,
         undo_iso=undo_iso.id, r_page=r_page.id, r_waiting=r_waiting.id, ref_accept=ref_accept.public_id,
         ref_decline=ref_decline.public_id, ref_arrive=ref_arrive.public_id, ref_cancel=ref_cancel.public_id, token=token.id,
-        user=target_user.id,
+        user=target_user.id, pk_user=passkey_ids["Qlost phone"], pk_remove=passkey_ids["Qold phone"],
     )
     if role == ANONYMOUS:
         client.get("/login")  # a visitor's CSRF token, as a browser would have it
@@ -202,6 +213,14 @@ RECIPES: dict[tuple[str, str], object] = {
         "username": "qnewuser", "display_name": "New", "role": "night", "organisation": "", "locale": "en",
         "password": PASSWORD})],
     ("admin.user_detail", "POST"): lambda w: [(f"/admin/users/{w.ids['user']}", {"action": "active"})],
+    ("passkeys.register_options", "POST"): lambda w: [("/account/passkeys/options", {})],
+    ("passkeys.add", "POST"): lambda w: [("/account/passkeys", {
+        "name": "Qnew phone", "credential": SoftAuthenticator().create(registration_options(w.me))})],
+    ("passkeys.remove", "POST"): lambda w: [(f"/account/passkeys/{w.ids['pk_remove']}/remove", {})],
+    ("passkeys.admin_remove", "POST"): lambda w: [
+        (f"/admin/users/{w.ids['user']}/passkeys/{w.ids['pk_user']}/remove", {})],
+    ("auth.change_password", "POST"): lambda w: [("/account/password", {
+        "current_password": PASSWORD, "new_password": "Qa new passphrase", "new_password_again": "Qa new passphrase"})],
     ("api_tokens.tokens", "POST"): lambda w: [("/admin/api-tokens", {"organisation": "Other org",
                                                                       "label": "Their system"})],
     ("api_tokens.revoke", "POST"): lambda w: [(f"/admin/api-tokens/{w.ids['token']}/revoke", {})],
@@ -254,6 +273,9 @@ PUBLIC_RECIPES: dict[tuple[str, str], object] = {
     ("auth.login", "GET"): lambda w: [("/login", None)],
     ("auth.login", "POST"): lambda w: [("/login", {"username": "qnobody", "password": "wrong password"})],
     ("auth.logout", "POST"): lambda w: [("/logout", {})],
+    ("passkeys.sign_in_options", "POST"): lambda w: [("/login/passkey/options", {})],
+    ("passkeys.sign_in", "POST"): lambda w: [("/login/passkey", {
+        "credential": w.devices["sign_in"].get(sign_in_options())})],
 }
 
 
@@ -378,6 +400,8 @@ def test_role_matrix(app, world):
             refused_sign_in = (endpoint, method) == ("auth.login", "POST") and status == 401
             if status >= 500 or status == 403 or (status == 401 and not refused_sign_in):
                 problems.append(f"{role} {method} {url} (public) -> {status}")
+    # The passkey sign-in above started a new session: its CSRF token is on the page a browser lands on.
+    w.client.get("/account")
     cases += 1
     response = w.client.post("/logout", {})
     if response.status_code != 303:

@@ -16,7 +16,7 @@ from itertools import count
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from shelter_app import timeutil
@@ -83,6 +83,10 @@ class _FormParser(HTMLParser):
         if tag == "form":
             self._form = PageForm(a.get("method", "get").lower(), a.get("action", ""))
             self.forms.append(self._form)
+        elif tag == "option" and self._select is not None:  # an option has a value, not a name
+            self._select.options.append(a.get("value", ""))
+            if "selected" in a:
+                self._select.value = a.get("value", "")
         elif self._form is None or "name" not in a:
             return
         elif tag == "input":
@@ -94,10 +98,6 @@ class _FormParser(HTMLParser):
         elif tag == "select":
             self._select = PageField(a["name"], "select")
             self._form.fields.append(self._select)
-        elif tag == "option" and self._select is not None:
-            self._select.options.append(a.get("value", ""))
-            if "selected" in a:
-                self._select.value = a.get("value", "")
         elif tag == "textarea":
             self._textarea = PageField(a["name"], "textarea")
             self._form.fields.append(self._textarea)
@@ -201,10 +201,18 @@ def build_world(role, user, make_shelter, make_resident, make_user):
     token, _plain = api.create_token("Org A", "fuzz", actor=None, at=now)
     other = make_user("night")
     db.session.commit()
+    from shelter_app.passkeys.models import Passkey
+    from tests.passkeys.authenticator import add_passkey
+
+    for owner in filter(None, (user, other)):
+        add_passkey(owner, "phone")
+    passkeys = {p.user_id: p.id for p in db.session.scalars(select(Passkey))}
     return {
         "shelter_id": [a.id, b.id], "bed_id": [bed.id for bed in bs] + [bed.id for bed in beds_of(b)],
         "resident_id": [r[1].id, r[0].id], "referral_ref": [pending.public_id, expected.public_id], "user_id": [other.id],
         "token_id": [token.id],
+        # The account's own passkey first (its remove form), then the one on the administrator's page.
+        "passkey_id": [passkeys[owner.id] for owner in filter(None, (user, other))],
     }
 
 

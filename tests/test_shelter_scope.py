@@ -33,6 +33,8 @@ from tests.conftest import PASSWORD, Client, beds_of, rooms_of
 SCOPED_ARGUMENTS = {"bed_id", "shelter_id", "resident_id", "referral_ref", "item_id"}
 # Ids the administrator's pages take: no shelter's.
 ADMIN_ARGUMENTS = {"user_id", "token_id"}
+# Ids of an account's own rows (its passkeys): no shelter's; another account's are not found (tests/passkeys).
+ACCOUNT_ARGUMENTS = {"passkey_id"}
 MISSING = 2_000_000_000  # a valid id that names nothing
 MISSING_REF = "0" * 20  # a valid public id that names nothing
 
@@ -173,7 +175,10 @@ def _scoped_rules(app):
         if not id_args:
             continue
         permission = getattr(app.view_functions[rule.endpoint], "permission", None)
-        if id_args <= ADMIN_ARGUMENTS:
+        if id_args <= ACCOUNT_ARGUMENTS:
+            assert permission == "account", rule.rule
+            continue
+        if id_args <= ADMIN_ARGUMENTS | ACCOUNT_ARGUMENTS:
             assert permission in ("users.manage", "api_tokens.manage"), rule.rule
             continue
         assert id_args <= SCOPED_ARGUMENTS, f"{rule.rule}: add its ids to this test's scene"

@@ -6,7 +6,7 @@ from wtforms import BooleanField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import CheckboxesField, Form, optional_int
-from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, USERNAME_MAX, Locale, Role
+from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, PASSWORD_MAX, USERNAME_MAX, Locale, Role
 
 
 class LoginForm(Form):
@@ -41,3 +41,15 @@ class ActiveForm(Form):
 class ShelterAccessForm(Form):
     # Choices: every shelter, by name (set by the view).
     shelters = CheckboxesField(_l("Shelters"), coerce=optional_int)
+
+
+class ChangePasswordForm(Form):
+    current_password = PasswordField(_l("Current password"), validators=[
+        DataRequired(_l("Enter your current password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"})
+    new_password = PasswordField(_l("New password"), validators=[
+        DataRequired(_l("Enter a new password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "new-password"})
+    new_password_again = PasswordField(_l("New password again"), validators=[
+        DataRequired(_l("Type the new password once more.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "new-password"})

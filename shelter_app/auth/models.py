@@ -63,6 +63,8 @@ class UserSession(db.Model):
     last_seen_at: Mapped[datetime]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(String(20))
+    # The passkey this session was started with (none for a password): removing it ends the session.
+    passkey_id: Mapped[int | None] = mapped_column(ForeignKey("passkeys.id", ondelete="SET NULL"), index=True)
 
     user: Mapped[User] = relationship(back_populates="sessions")
 

@@ -11,11 +11,14 @@ from wtforms.fields.choices import SelectChoice
 
 from ..errors import DomainError
 from ..nav import start_url
+from ..main.account import render_account
+from ..passkeys import services as passkeys
+from ..passkeys.forms import RemovePasskeyForm
 from ..shelters import services as shelters
 from ..timeutil import utcnow
 from ..web import Outcome, act, after_commit, render, see_other
 from . import services
-from .forms import ActiveForm, LoginForm, NewUserForm, ResetPasswordForm, ShelterAccessForm
+from .forms import ActiveForm, ChangePasswordForm, LoginForm, NewUserForm, ResetPasswordForm, ShelterAccessForm
 from .permissions import can, requires
 
 bp = Blueprint("auth", __name__)
@@ -46,18 +49,42 @@ def login():
         return again()
 
     def perform():
-        cfg = current_app.config
-        user = services.authenticate(form.username.data, form.password.data, at=utcnow(),
-                                     max_failures=cfg["LOGIN_MAX_FAILURES"],
-                                     lockout=timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"]))
-        session.clear()
-        services.start_session(user, at=utcnow())
-        login_user(user)
-        # Straight to the page where this person's work starts: one redirect from the sign-in, not three.
-        return Outcome("", _safe_next(request.args.get("next")) or start_url(user))
+        user = services.authenticate(form.username.data, form.password.data, at=utcnow(), **lockout_rules())
+        return signed_in(user)
 
     # A refused sign-in is kept: the failed attempt must count.
     return act(perform, form=form, again=again, keep_on_refusal=True)
+
+
+def lockout_rules() -> dict:
+    """How many failed sign-ins pause a username, and for how long (from the configuration)."""
+    cfg = current_app.config
+    return {"max_failures": cfg["LOGIN_MAX_FAILURES"], "lockout": timedelta(minutes=cfg["LOGIN_LOCKOUT_MINUTES"])}
+
+
+def signed_in(user, *, passkey=None) -> Outcome:
+    """Start user's session (with a password, or with passkey) in a fresh cookie; on to `next` or home."""
+    session.clear()
+    services.start_session(user, at=utcnow(), passkey=passkey)
+    login_user(user)
+    # Straight to the page where this person's work starts: one redirect from the sign-in, not three.
+    return Outcome("", _safe_next(request.args.get("next")) or start_url(user))
+
+
+@bp.post("/account/password")
+@requires("account")
+def change_password():
+    form = ChangePasswordForm()
+
+    def perform():
+        services.change_own_password(current_user, form.current_password.data, form.new_password.data,
+                                     form.new_password_again.data, at=utcnow(),
+                                     keep_token=current_user.session_token, **lockout_rules())
+        return Outcome(_("Password changed. Your other sessions have ended."), url_for("main.account"))
+
+    # A wrong current password is kept as a failed sign-in.
+    return act(perform, form=form, again=lambda status: render_account(status, password_form=form),
+               keep_on_refusal=True)
 
 
 @bp.post("/logout")
@@ -87,7 +114,7 @@ def users():
     def again(status: int = 200):
         form.password.data = ""
         return render("admin/users.html", fragment="content", status=status, form=form,
-                      users=services.list_users(), title=_("Users"))
+                      users=services.list_users(), passkey_counts=passkeys.passkey_counts(), title=_("Users"))
 
     if request.method == "GET":
         return again()
@@ -106,17 +133,10 @@ def users():
 @requires("users.manage")
 def user_detail(user_id: int):
     user = services.get_user(user_id)
-    # The shelters' checkboxes read the request only when they were sent (an empty list is a choice too).
-    sent = {} if request.form.get("action") == "shelters" else {"formdata": None}
-    forms = {"active": ActiveForm(prefix="a", active=user.active), "password": ResetPasswordForm(prefix="p"),
-             "shelters": ShelterAccessForm(prefix="sh", shelters=shelters.shelter_ids_of(user), **sent)}
-    forms["shelters"].shelters.choices = _shelter_choices()
+    forms = user_forms(user, sent=request.method == "POST")
 
     def again(status: int = 200):
-        forms["password"].password.data = ""
-        return render("admin/user_detail.html", fragment="content", status=status, user=services.get_user(user_id),
-                      active_form=forms["active"], password_form=forms["password"],
-                      shelters_form=forms["shelters"] if can(user, "shelters.member") else None, title=user.username)
+        return user_page(user_id, status=status, forms=forms)
 
     if request.method == "GET":
         return again()
@@ -137,6 +157,30 @@ def user_detail(user_id: int):
         return Outcome(message, url_for("admin.user_detail", user_id=user.id))
 
     return act(perform, form=forms[action], again=again)
+
+
+def user_forms(user, *, sent: bool = False) -> dict:
+    """The forms of a user's page; only the one named by the request's `action` reads what was sent."""
+    def reads(action: str) -> dict:
+        return {} if sent and request.form.get("action") == action else {"formdata": None}
+
+    forms = {"active": ActiveForm(prefix="a", active=user.active, **reads("active")),
+             "password": ResetPasswordForm(prefix="p", **reads("password")),
+             "shelters": ShelterAccessForm(prefix="sh", shelters=shelters.shelter_ids_of(user), **reads("shelters"))}
+    forms["shelters"].shelters.choices = _shelter_choices()
+    return forms
+
+
+def user_page(user_id: int, *, status: int = 200, forms: dict | None = None, notice: str | None = None):
+    """The administrator's page of one account (with forms that failed, if given, showing their errors)."""
+    user = services.get_user(user_id)
+    forms = forms or user_forms(user)
+    forms["password"].password.data = ""
+    return render("admin/user_detail.html", fragment="content", status=status, user=user,
+                  active_form=forms["active"], password_form=forms["password"],
+                  shelters_form=forms["shelters"] if can(user, "shelters.member") else None,
+                  passkeys=passkeys.list_passkeys(user), remove_form=RemovePasskeyForm(formdata=None),
+                  notice=notice, title=user.username)
 
 
 def _shelter_choices() -> list[SelectChoice]:

@@ -16,12 +16,13 @@ from ..audit.services import record
 from ..errors import DomainError, NotFound, TooManyRequests, Unauthorized
 from ..extensions import db
 from .models import LoginFailure, LoginLock, User, UserSession
+from .common_passwords import is_common
 from .passwords import dummy_verify, hash_password, needs_rehash, verify_password
-from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, Locale, Role
+from .vocab import DISPLAY_NAME_MAX, ORGANISATION_MAX, OWN_PASSWORD_MIN, PASSWORD_MAX, Locale, Role
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{1,39}$")
 MIN_PASSWORD = 10
-MAX_PASSWORD = 200
+MAX_PASSWORD = PASSWORD_MAX
 
 
 class LoginRefused(Unauthorized):
@@ -118,6 +119,37 @@ def reset_password(user: User, password: str, *, actor, at: datetime) -> None:
     record("user.password_reset", actor=actor, at=at, target=user)
 
 
+def change_own_password(user: User, current: str, new: str, repeated: str, *, at: datetime, keep_token: str | None,
+                        max_failures: int, lockout: timedelta) -> None:
+    """Replace user's password, given the current one; every other session of theirs ends.
+
+    The new one has at least OWN_PASSWORD_MIN characters, is not on the list of common passwords and
+    is typed twice alike. A wrong current password counts as a failed sign-in of the account (it is
+    how someone holding an unlocked phone would try to take the account over).
+    """
+    new = new or ""
+    if len(new) < OWN_PASSWORD_MIN:
+        raise DomainError(_("The new password needs at least %(n)d characters.", n=OWN_PASSWORD_MIN),
+                          field="new_password")
+    if len(new) > MAX_PASSWORD:
+        raise DomainError(_("The password may have at most %(n)d characters.", n=MAX_PASSWORD), field="new_password")
+    if is_common(new):
+        raise DomainError(_("This password is one of the most common ones, which are tried first. Choose another."),
+                          field="new_password")
+    if new != (repeated or ""):
+        raise DomainError(_("The two new passwords differ. Type the same one twice."), field="new_password_again")
+    begin_attempt(user.username, at=at, max_failures=max_failures, lockout=lockout)
+    if not verify_password(user.password_hash, current or ""):
+        # Counted like a failed sign-in, but answered as what it is to the person: a field typed wrong (422).
+        refusal = attempt_failed(user.username, at=at, message=_("This is not your current password."),
+                                 reason="password_change")
+        raise DomainError(refusal.message, field="current_password")
+    attempt_succeeded(user.username)
+    user.password_hash = hash_password(new)
+    end_all_sessions(user, reason="password", at=at, keep_token=keep_token)
+    record("user.password_change", actor=user, at=at, target=user)
+
+
 def set_locale(user: User, locale: str, *, at: datetime) -> None:
     """The language the user reads the app in."""
     if locale not in Locale.values():
@@ -163,9 +195,7 @@ def authenticate(username: str, password: str, *, at: datetime, max_failures: in
     if not name or not password:
         raise LoginRefused(_("Enter your username and password."),
                            field="username" if not name else "password")
-    if not claim_attempt(name, at=at, max_failures=max_failures, lockout=lockout):
-        raise LockedOut(_("Too many failed attempts. Sign-in for this username is paused for %(m)d minutes.",
-                          m=int(lockout.total_seconds() // 60)))
+    begin_attempt(name, at=at, max_failures=max_failures, lockout=lockout)
     user = db.session.scalar(select(User).where(User.username == name))
     if user is None:
         dummy_verify(password)
@@ -173,24 +203,43 @@ def authenticate(username: str, password: str, *, at: datetime, max_failures: in
     else:
         ok = verify_password(user.password_hash, password) and user.active
     if not ok:
-        db.session.add(LoginFailure(username=name, at=at))
-        record("auth.login_failed", actor=None, at=at, username=name)
-        raise LoginRefused(_("Wrong username or password."))
-    db.session.execute(delete(LoginLock).where(LoginLock.username == name))
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+        raise attempt_failed(name, at=at, message=_("Wrong username or password."))
+    attempt_succeeded(name)
     if needs_rehash(user.password_hash):
         # Made with older (or stronger, costlier) parameters: the password is at hand only now.
         user.password_hash = hash_password(password)
     return user
 
 
-def start_session(user: User, *, at: datetime) -> str:
-    """Open a server-side session for user and return its token for the cookie."""
+def begin_attempt(name: str, *, at: datetime, max_failures: int, lockout: timedelta) -> None:
+    """Count a sign-in attempt for name (a password, a passkey, the current password); LockedOut if paused."""
+    if not claim_attempt(name, at=at, max_failures=max_failures, lockout=lockout):
+        raise LockedOut(_("Too many failed attempts. Sign-in for this username is paused for %(m)d minutes.",
+                          m=int(lockout.total_seconds() // 60)))
+
+
+def attempt_failed(name: str, *, at: datetime, message: str, field: str | None = None,
+                   **details) -> LoginRefused:
+    """Record a failed attempt for name (it stays counted) and return the refusal to raise."""
+    db.session.add(LoginFailure(username=name, at=at))
+    record("auth.login_failed", actor=None, at=at, username=name, **details)
+    return LoginRefused(message, field=field)
+
+
+def attempt_succeeded(name: str) -> None:
+    """The attempt was right: name's count of failures starts again from nothing."""
+    db.session.execute(delete(LoginLock).where(LoginLock.username == name))
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == name))
+
+
+def start_session(user: User, *, at: datetime, passkey=None) -> str:
+    """Open a server-side session for user (started with passkey, if given) and return its token for the cookie."""
     token = secrets.token_urlsafe(32)
-    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id,
-                               created_at=at, last_seen_at=at))
+    db.session.add(UserSession(token_hash=_token_hash(token), user_id=user.id, created_at=at, last_seen_at=at,
+                               passkey_id=passkey.id if passkey is not None else None))
     user.session_token = token
-    record("auth.login", actor=user, at=at, target=user)
+    record("auth.login", actor=user, at=at, target=user,
+           **({"method": "passkey", "passkey_id": passkey.id} if passkey is not None else {}))
     return token
 
 
@@ -228,12 +277,23 @@ def end_session(token: str, *, reason: str, at: datetime, actor=None) -> None:
     )
 
 
-def end_all_sessions(user: User, *, reason: str, at: datetime) -> None:
-    db.session.execute(
+def end_all_sessions(user: User, *, reason: str, at: datetime, keep_token: str | None = None) -> None:
+    """End every open session of user (but the one with keep_token, if given)."""
+    statement = update(UserSession).where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+    if keep_token:
+        statement = statement.where(UserSession.token_hash != _token_hash(keep_token))
+    db.session.execute(statement.values(ended_at=at, end_reason=reason))
+
+
+def end_passkey_sessions(passkey_id: int, *, at: datetime, current_token: str | None = None) -> bool:
+    """End the open sessions started with this passkey; True if the one with current_token was among them."""
+    ended = db.session.scalars(
         update(UserSession)
-        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
-        .values(ended_at=at, end_reason=reason)
-    )
+        .where(UserSession.passkey_id == passkey_id, UserSession.ended_at.is_(None))
+        .values(ended_at=at, end_reason="passkey")
+        .returning(UserSession.token_hash)
+    ).all()
+    return current_token is not None and _token_hash(current_token) in ended
 
 
 def list_users() -> list[User]:

@@ -23,3 +23,6 @@ STAFF_ROLES = frozenset({Role.MANAGER, Role.TRAINER, Role.NIGHT})
 USERNAME_MAX = 40
 DISPLAY_NAME_MAX = 80
 ORGANISATION_MAX = 120
+# A password a person chooses for themselves (Account page): at least this long, and not a common one.
+OWN_PASSWORD_MIN = 12
+PASSWORD_MAX = 200

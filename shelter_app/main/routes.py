@@ -1,7 +1,7 @@
 """Home per role, the account page, and /healthz."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, redirect, request, url_for
+from flask import jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +10,9 @@ from ..auth.services import set_locale
 from ..db import reachable
 from ..nav import start_url
 from ..timeutil import utcnow
-from ..web import Outcome, act, refusal_message, render
+from ..web import Outcome, act, refusal_message
 from . import bp
+from .account import render_account
 
 
 @bp.get("/healthz")
@@ -32,9 +33,7 @@ def home():
 @requires("account")
 def account():
     def again(status: int = 200):
-        refusal = refusal_message()
-        return render("account.html", fragment="content", status=status, title=_("Account"),
-                      languages=current_app.config["LANGUAGES"], errors={"locale": refusal} if refusal else {})
+        return render_account(status, locale_error=refusal_message())
 
     if request.method == "GET":
         return again()

@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 from shelter_app.auth.models import LoginFailure
 from shelter_app.extensions import db
 from tests.conftest import CSRF_RE, PASSWORD
-from tests.gunicorn_server import gunicorn_server  # noqa: F401  (module-scoped fixture)
+from tests.gunicorn_server import gunicorn_server, server_environment  # noqa: F401  (module-scoped fixture)
 
 ATTEMPTS = 40
 THREADS_PER_WORKER = 10
@@ -56,20 +56,11 @@ def verify_log(tmp_path_factory):
     folder = tmp_path_factory.mktemp("verify_counter")
     (folder / "sitecustomize.py").write_text(SITECUSTOMIZE)
     log = folder / "verifications.log"
-    names = ("PYTHONPATH", "SHELTER_VERIFY_LOG", "GUNICORN_CMD_ARGS")
-    saved = {name: os.environ.get(name) for name in names}
-    os.environ["PYTHONPATH"] = os.pathsep.join(p for p in (str(folder), saved["PYTHONPATH"]) if p)
-    os.environ["SHELTER_VERIFY_LOG"] = str(log)
-    # gunicorn reads extra settings from here: gthread workers, so one process checks many at once.
-    os.environ["GUNICORN_CMD_ARGS"] = f"--threads {THREADS_PER_WORKER}"
-    try:
+    # gunicorn reads extra settings from GUNICORN_CMD_ARGS: gthread workers, so one process checks many at once.
+    with server_environment(
+            PYTHONPATH=os.pathsep.join(p for p in (str(folder), os.environ.get("PYTHONPATH")) if p),
+            SHELTER_VERIFY_LOG=str(log), GUNICORN_CMD_ARGS=f"--threads {THREADS_PER_WORKER}"):
         yield log
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @pytest.fixture(scope="module")

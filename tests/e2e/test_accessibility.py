@@ -21,6 +21,7 @@ PAGES = [
     ("home-night", "night", "/"),
     ("home-casemanager", "casemanager", "/"),
     ("home-admin", "admin", "/"),
+    ("account-night", "night", "/account"),
 ]
 
 RUN_AXE = """async (selector) => {
