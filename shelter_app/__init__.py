@@ -88,6 +88,7 @@ def register_blueprints(app: Flask) -> None:
     from .pwa import bp as pwa_bp
     from .beds.routes import bp as beds_bp
     from .passkeys.routes import bp as passkeys_bp
+    from .handovers import bp as handovers_bp
     from .referrals.routes import bp as referrals_bp
     from .residents.routes import bp as residents_bp
     from .shelters.routes import bp as shelters_bp
@@ -102,6 +103,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(pwa_bp)
     app.register_blueprint(availability_bp)
     app.register_blueprint(referrals_bp)
+    app.register_blueprint(handovers_bp)
     app.register_blueprint(api_bp)
     app.register_blueprint(api_tokens_bp)
 

@@ -10,6 +10,9 @@ from .auth.passwords import hash_password
 from .auth.services import create_user, validate_password
 from .beds import services as occupancy
 from .extensions import db
+from .handovers import services as handovers
+from .handovers.models import Round, RoundCheck, ShiftSettings
+from .handovers.vocab import ROUND_LATE_AFTER
 from .referrals import services as referrals
 from .residents import services as residents
 from .shelters import services as shelters
@@ -43,6 +46,8 @@ def seed_demo(password: str, *, at: datetime) -> list[tuple[str, str]]:
         _seed_shelters(at)
         _seed_referrals(at)
     _assign_shelters(at)
+    if db.session.scalar(select(ShiftSettings.shelter_id).limit(1)) is None:
+        _seed_shifts(at)
     return [(u, r if len(codes) != 1 else f"{r}, {codes[0]} only") for u, r, _n, _o, codes in DEMO_USERS]
 
 
@@ -136,3 +141,61 @@ def _seed_referrals(at: datetime) -> None:
         arrival_until=at + timedelta(hours=6), languages="Ukrainian", code="NGO-2611-B")
     referral = referrals.create_referral(accepted, actor=case_manager, at=at - timedelta(hours=1))
     referrals.accept_referral(referral, first_shelter, actor=None, at=at - timedelta(minutes=45))
+
+
+def _seed_shifts(at: datetime) -> None:
+    """Shift times and night rounds, the rota, last night's rounds, and the day's handover waiting for the night."""
+    users = {u.username: u for u in db.session.scalars(select(User))}
+    for shelter in db.session.scalars(select(Shelter).order_by(Shelter.id)):
+        handovers.set_times(shelter, day_starts="07:00", night_starts="19:00", curfew="22:00",
+                            rounds="23:00, 02:00, 05:00", actor=None, at=at - timedelta(days=2))
+        _seed_past_rounds(shelter, users["night"], at)
+    house = db.session.scalar(select(Shelter).where(Shelter.code_name == ALL_SHELTERS[0]))
+    if house is None:
+        return
+    times = handovers.times_of(house.id)
+    now = handovers.shift_at(times, at)
+    later = handovers.next_shift(times, now)
+    for shift in (now, later):
+        handovers.assign_duty(house, users["manager"].id, shift.day, shift.kind, actor=None, at=at)
+        worker = users["night"] if shift.kind == "night" else users["trainer"]
+        handovers.assign_duty(house, worker.id, shift.day, shift.kind, actor=None, at=at)
+    in_bed = {r.alias: r for r, _stay in handovers.current_residents(house)}
+    writer = users["trainer"]
+    written = at - timedelta(hours=3)
+    if "Mira" in in_bed:
+        handovers.add_entry(house, handovers.EntryInput(
+            kind="resident", resident_id=in_bed["Mira"].id,
+            text="Appointment with the lawyer moved to Thursday 10:00; she knows. Interpreter (Romanian) booked."),
+            actor=writer, at=written)
+    if "Nadia" in in_bed:
+        handovers.add_observation(in_bed["Nadia"].id, "Fever 38.2 °C, paracetamol 500 mg given.",
+                                  written + timedelta(minutes=30), actor=writer, at=written + timedelta(minutes=30))
+        handovers.add_task(house, "Take Nadia's temperature again and write it down", users["night"].id,
+                           later.starts_at + timedelta(hours=4), actor=writer, at=written)
+    handovers.add_entry(house, handovers.EntryInput(
+        kind="incident", incident_kind="safety", occurred_at=written + timedelta(hours=1),
+        text="A man asked at the gate for “the Ukrainian girl”. Nobody was named.",
+        action_taken="Told him nothing, did not open. Police informed; the gate stays locked."),
+        actor=writer, at=written + timedelta(hours=1))
+    if "Sol" in in_bed:
+        handovers.go_out(in_bed["Sol"].id, at + timedelta(hours=2), actor=writer, at=at - timedelta(hours=1))
+    handovers.hand_over(house, "Calm day apart from the man at the gate: keep it locked tonight. Nadia feverish, "
+                               "in isolation.", None, actor=writer, at=at - timedelta(minutes=10))
+
+
+def _seed_past_rounds(shelter, night, at: datetime) -> None:
+    """The night rounds of the last day, done: nothing is flagged late in a fresh demo."""
+    times = handovers.times_of(shelter.id)
+    rooms = [room.id for room in shelter.rooms]
+    expected = handovers.in_house_count(shelter.id)
+    # Those already late by now; one due less than 20 minutes ago is still for the night worker to do.
+    for due in handovers.round_moments(times, at - timedelta(days=1), at - ROUND_LATE_AFTER):
+        done = due + timedelta(minutes=12)
+        the_round = Round(shelter_id=shelter.id, due_at=due, started_at=due + timedelta(minutes=2), headcount=expected,
+                          expected=expected, headcount_at=done, headcount_by_id=night.id)
+        db.session.add(the_round)
+        db.session.flush()
+        db.session.add_all(RoundCheck(round_id=the_round.id, room_id=room, status="quiet", note="",
+                                      checked_at=due + timedelta(minutes=2 + i), by_id=night.id)
+                           for i, room in enumerate(rooms))

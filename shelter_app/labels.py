@@ -5,6 +5,7 @@ from flask import g
 
 from .auth.vocab import Role
 from .beds.vocab import BedState, CheckoutReason, IsolationReason
+from .handovers.vocab import EntryKind, FlagKind, HistoryKind, IncidentKind, RoomStatus, ShiftKind
 from .referrals.vocab import DeclineReason, Need, ShownStatus
 from .residents.vocab import AgeBand, ExploitationForm, Sex
 from .shelters.vocab import BedCategory, RoomGroup, RoomKind
@@ -13,6 +14,8 @@ VOCABULARIES = {
     "role": Role, "category": BedCategory, "kind": RoomKind, "group": RoomGroup, "state": BedState,
     "checkout": CheckoutReason, "isolation": IsolationReason, "sex": Sex, "age": AgeBand,
     "exploitation": ExploitationForm, "needs": Need, "decline": DeclineReason, "status": ShownStatus,
+    "shift": ShiftKind, "entry": EntryKind, "incident": IncidentKind, "room_status": RoomStatus, "flag": FlagKind,
+    "history": HistoryKind,
 }
 
 

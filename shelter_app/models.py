@@ -8,3 +8,5 @@ from .api.models import ApiToken  # noqa: F401
 from .referrals.models import Referral  # noqa: F401
 from .passkeys.models import Passkey, WebAuthnChallenge  # noqa: F401
 from .submissions import FormSubmission  # noqa: F401
+from .handovers.models import (DutyAssignment, Handover, HandoverEntry, Outing, Round, RoundCheck,  # noqa: F401
+                               RoundTime, ShiftSettings, Task)

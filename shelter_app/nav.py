@@ -23,6 +23,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem("availability.index", _l("Availability"), "bed", "availability.view"),
     NavItem("referrals.index", _l("Referrals"), "referral", "referrals.send", ("referrals.new", "referrals.show")),
     NavItem("beds.index", _l("Beds"), "bed", "beds.view", ("beds.show", "beds.bed")),
+    NavItem("handovers.index", _l("Shift"), "shift", "handovers.view",
+            ("handovers.shift", "handovers.rounds", "handovers.presence", "handovers.setup", "handovers.history",
+             "handovers.entry", "handovers.print_day")),
     NavItem("residents.index", _l("Residents"), "resident", "residents.view",
             ("residents.show", "residents.new", "residents.edit")),
     NavItem("referrals.inbox", _l("Referrals"), "referral", "referrals.answer"),
@@ -59,7 +62,17 @@ def nav_for(user) -> list[dict]:
 
 def start_url(user) -> str:
     """Where user's work starts, as the URL of the page itself (no redirect on the way): the board of
-    their first shelter for staff, availability for case managers, users for the administrator."""
+    their first shelter for staff, availability for case managers, users for the administrator.
+
+    Staff with a handover to read start on it: the incoming shift sees it as it opens the app.
+    """
+    if can(user, "handovers.write"):
+        from .handovers.services import shelter_with_waiting_handover
+        from .timeutil import utcnow
+
+        waiting = shelter_with_waiting_handover(user, utcnow())
+        if waiting is not None:
+            return url_for("handovers.shift", shelter_id=waiting)
     endpoint = home_endpoint(user)
     if endpoint == "beds.index":
         from .shelters.services import shelter_ids_of

@@ -24,8 +24,9 @@ HASH_LENGTH = 12  # of the `v` a URL carries (static_url)
 # What every page loads, as one file of each kind (two requests, not six, on a slow phone): made at build
 # time from these parts, in this order. In debug mode the pages link the parts themselves.
 BUNDLES: dict[str, tuple[str, ...]] = {
-    "bundle/app.css": ("vendor/pico/pico.min.css", "css/app.css", "css/board.css", "css/referrals.css"),
-    "bundle/app.js": ("vendor/htmx/htmx.min.js", "js/app.js", "js/passkeys.js"),
+    "bundle/app.css": ("vendor/pico/pico.min.css", "css/app.css", "css/board.css", "css/referrals.css",
+                       "css/handovers.css"),
+    "bundle/app.js": ("vendor/htmx/htmx.min.js", "js/app.js", "js/passkeys.js", "js/handovers.js"),
 }
 
 

@@ -25,6 +25,7 @@ from shelter_app.extensions import db
 from shelter_app.timeutil import local_input_value
 from tests.conftest import PASSWORD, Client, beds_of, rooms_of
 from tests.passkeys.authenticator import SoftAuthenticator, add_passkey, registration_options, sign_in_options
+from tests.handovers.scene import SECRETS as HANDOVER_SECRETS, write_shift
 
 ROLES = ["manager", "trainer", "night", "casemanager", "admin"]
 ANONYMOUS = "anonymous"
@@ -112,10 +113,10 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
 
     beds.place_hold(b_release.id, at + timedelta(hours=4), "Holdnote Qprivate", actor=actor, at=at)
     beds.set_out_of_service(b_inservice.id, "Oosreason Qmould", None, actor=actor, at=at)
-    occupy(b_move, "move")
+    r_move = occupy(b_move, "move")
     occupy(b_checkout, "checkout")
-    occupy(b_isolate, "isolate")
-    occupy(b_endiso, "endiso")
+    r_isolate = occupy(b_isolate, "isolate")
+    r_endiso = occupy(b_endiso, "endiso")
     beds.isolate(b_endiso.id, str(iso2.id), "health", "Isonote Qfever", at + timedelta(days=1), actor=actor, now=at)
     occupy(b_undo_co, "undo_co")
     undo_stay = beds.check_out(b_undo_co.id, "other", "", actor=actor, now=at)
@@ -138,6 +139,10 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
     db.session.flush()
     referrals.accept_referral(ref_arrive, s2, actor=actor, at=at)
     token, w.token = api_tokens.create_token(ORGANISATION, "Partner system", actor=None, at=at)
+    # A shift in progress in s1: a round due now, a handover by someone else to read, actor's entry and task.
+    shift = write_shift(s1, writer=actor, other=make_user("night", display_name="Staffname Qother"),
+                        resident=r_isolate, out=r_endiso, at=at)
+    w.secrets.update({s: s for s in HANDOVER_SECRETS})
     db.session.commit()
     # Passkeys: one of the user the administrator looks at, two of the account's own (one to remove, one to
     # sign in with).
@@ -155,6 +160,9 @@ def _build_world(role: str, *, app, make_user, make_shelter, make_resident) -> W
         undo_iso=undo_iso.id, r_page=r_page.id, r_waiting=r_waiting.id, ref_accept=ref_accept.public_id,
         ref_decline=ref_decline.public_id, ref_arrive=ref_arrive.public_id, ref_cancel=ref_cancel.public_id, token=token.id,
         user=target_user.id, pk_user=passkey_ids["Qlost phone"], pk_remove=passkey_ids["Qold phone"],
+        handover=shift["handover"], entry=shift["entry"], task=shift["task"],
+        duty=shift["duty"], room=shift["room"], due=shift["due"], r_out=r_move.id, r_back=r_endiso.id,
+        r_missing=r_isolate.id,
     )
     if role == ANONYMOUS:
         client.get("/login")  # a visitor's CSRF token, as a browser would have it
@@ -207,6 +215,15 @@ RECIPES: dict[tuple[str, str], object] = {
     ("residents.edit", "GET"): lambda w: [(f"/residents/{w.ids['r_page']}/edit", None)],
     ("shelters.index", "GET"): lambda w: [("/shelters", None)],
     ("shelters.setup", "GET"): lambda w: [(f"/shelters/{w.ids['s1']}", None)],
+    ("handovers.index", "GET"): lambda w: [("/shift", None)],
+    ("handovers.shift", "GET"): lambda w: [(f"/shift/{w.ids['s1']}", None), (f"/shift/{w.ids['s2']}", None)],
+    ("handovers.rounds", "GET"): lambda w: [(f"/shift/{w.ids['s1']}/rounds", None)],
+    ("handovers.presence", "GET"): lambda w: [(f"/shift/{w.ids['s1']}/presence", None)],
+    ("handovers.setup", "GET"): lambda w: [(f"/shift/{w.ids['s1']}/setup", None)],
+    ("handovers.history", "GET"): lambda w: [("/handovers/history", None),
+                                             (f"/handovers/history?kind=incident&shelter_id={w.ids['s1']}", None)],
+    ("handovers.print_day", "GET"): lambda w: [(f"/shift/{w.ids['s1']}/print", None)],
+    ("handovers.entry", "GET"): lambda w: [(f"/handovers/entries/{w.ids['entry']}", None)],
     # --- POSTs, each with a form that does something when it is allowed
     ("main.account", "POST"): lambda w: [("/account", {"locale": "en"})],
     ("admin.users", "POST"): lambda w: [("/admin/users", {
@@ -247,6 +264,39 @@ RECIPES: dict[tuple[str, str], object] = {
     ("beds.undo", "POST"): lambda w: [
         (f"/board/{w.ids['s1']}/undo/check_out/{w.ids['undo_stay']}", {}),
         (f"/board/{w.ids['s1']}/undo/end_isolation/{w.ids['undo_iso']}", {})],
+    ("handovers.take_shift", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/on-duty", {})],
+    ("handovers.add_entry", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/entries", {
+        "e-resident_id": w.ids["r_missing"], "e-text": "Asked for a doctor"})],
+    ("handovers.add_incident", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/incidents", {
+        "i-incident_kind": "conflict", "i-text": "Argument at dinner", "i-action_taken": "", "i-resident_id": "",
+        "i-occurred_at": ""})],
+    ("handovers.add_task", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/tasks", {
+        "t-text": "Call the lawyer", "t-owner_id": w.ids["user"], "t-due_at": _later(hours=3)})],
+    ("handovers.complete_task", "POST"): lambda w: [(f"/handovers/tasks/{w.ids['task']}/done", {})],
+    ("handovers.acknowledge", "POST"): lambda w: [(f"/handovers/{w.ids['handover']}/acknowledge", {})],
+    ("handovers.edit_entry", "POST"): lambda w: [(f"/handovers/entries/{w.ids['entry']}/edit",
+                                                  {"ed-text": "Better words"})],
+    ("handovers.correct_entry", "POST"): lambda w: [(f"/handovers/entries/{w.ids['entry']}/correct",
+                                                     {"co-text": "A correction"})],
+    ("handovers.add_observation", "POST"): lambda w: [(f"/handovers/residents/{w.ids['r_page']}/observations",
+                                                       {"ob-text": "Fever 38.5", "ob-observed_at": ""})],
+    ("handovers.record_room", "POST"): lambda w: [(f"/handovers/rooms/{w.ids['room']}/round", {
+        f"r{w.ids['room']}-due": w.ids["due"], f"r{w.ids['room']}-status": "quiet", f"r{w.ids['room']}-note": ""})],
+    ("handovers.record_headcount", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/rounds/headcount", {
+        "hc-due": w.ids["due"], "hc-headcount": "5"})],
+    ("handovers.go_out", "POST"): lambda w: [(f"/handovers/residents/{w.ids['r_out']}/out", {
+        f"out{w.ids['r_out']}-expected_back_at": _later(hours=2)})],
+    ("handovers.gone_without_notice", "POST"): lambda w: [(f"/handovers/residents/{w.ids['r_missing']}/missing", {
+        f"miss{w.ids['r_missing']}-note": ""})],
+    ("handovers.come_back", "POST"): lambda w: [(f"/handovers/residents/{w.ids['r_back']}/back", {})],
+    ("handovers.hand_over", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/hand-over", {"h-note": "Quiet shift."})],
+    # After the round's recipes: new times start the rounds again from now.
+    ("handovers.setup", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/setup", {
+        "day_starts": "07:00", "night_starts": "19:00", "curfew": "22:00", "rounds": "23:00, 02:00"})],
+    ("handovers.assign_duty", "POST"): lambda w: [(f"/shift/{w.ids['s1']}/duties", {
+        "d-shift_date": timeutil.to_local(timeutil.utcnow()).date().isoformat(), "d-shift_kind": "day",
+        "d-user_id": w.ids["user"]})],
+    ("handovers.remove_duty", "POST"): lambda w: [(f"/handovers/duties/{w.ids['duty']}/remove", {})],
     ("referrals.new", "POST"): lambda w: [("/referrals/new", {
         "shelter": "", "category": "woman", "people": "1", "arrival_from": _later(minutes=0),
         "arrival_until": _later(hours=4), "languages": "", "note": "", "code": "QREF-NEW"})],

@@ -24,6 +24,7 @@ from shelter_app.extensions import db
 from shelter_app.timeutil import local_input_value
 from tests import factories
 from tests.conftest import PASSWORD, Client, beds_of, rooms_of
+from tests.handovers.scene import write_shift
 
 ROLES = ["manager", "trainer", "night", "casemanager", "admin"]
 STAFF = {"manager", "trainer", "night"}
@@ -200,6 +201,8 @@ def build_world(role, user, make_shelter, make_resident, make_user):
     referrals.accept_referral(expected, a, actor=staff, at=now)
     token, _plain = api.create_token("Org A", "fuzz", actor=None, at=now)
     other = make_user("night")
+    # A shift in progress in shelter a (r[5] out of the house), with every handover form on some page.
+    shift = write_shift(a, writer=staff, other=make_user("night"), resident=r[1], out=r[5], at=now)
     db.session.commit()
     from shelter_app.passkeys.models import Passkey
     from tests.passkeys.authenticator import add_passkey
@@ -209,10 +212,12 @@ def build_world(role, user, make_shelter, make_resident, make_user):
     passkeys = {p.user_id: p.id for p in db.session.scalars(select(Passkey))}
     return {
         "shelter_id": [a.id, b.id], "bed_id": [bed.id for bed in bs] + [bed.id for bed in beds_of(b)],
-        "resident_id": [r[1].id, r[0].id], "referral_ref": [pending.public_id, expected.public_id], "user_id": [other.id],
-        "token_id": [token.id],
+        "resident_id": [r[1].id, r[0].id, r[5].id], "referral_ref": [pending.public_id, expected.public_id],
+        "user_id": [other.id], "token_id": [token.id],
         # The account's own passkey first (its remove form), then the one on the administrator's page.
         "passkey_id": [passkeys[owner.id] for owner in filter(None, (user, other))],
+        "handover_id": [shift["handover"]], "entry_id": [shift["entry"]], "task_id": [shift["task"]],
+        "duty_id": [shift["duty"]], "room_id": [shift["room"]],
     }
 
 

@@ -66,6 +66,8 @@ def _pages() -> list[tuple[str, str, dict, str]]:
         ("bench-manager", f"/residents/{resident}/edit", {}, "resident's edit form"),
         ("bench-night", "/residents", {}, "residents list"), ("bench-night", "/residents?q=anna", htmx, "search"),
         ("bench-night", "/referrals/inbox", {}, "referrals inbox"), ("bench-night", "/account", {}, "account"),
+        ("bench-night", "/shift/1", {}, "shift page"), ("bench-night", "/shift/1/rounds", {}, "night round"),
+        ("bench-night", "/shift/1/presence", {}, "who is in the house"),
         ("bench-casemanager", "/availability", {}, "availability page"),
         ("bench-casemanager", "/referrals", {}, "case manager's referrals"),
         ("bench-casemanager", f"/referrals/{referral}", {}, "a referral"),

@@ -21,6 +21,7 @@ from shelter_app.audit.models import AuditEvent
 from shelter_app.auth.models import User
 from shelter_app.auth.permissions import can
 from shelter_app.beds.models import Hold, Isolation, Stay
+from shelter_app.handovers.models import DutyAssignment, Handover, HandoverEntry, Outing, Round, RoundCheck, Task
 from shelter_app.extensions import db
 from shelter_app.referrals.models import Referral
 from shelter_app.residents.models import Resident
@@ -28,9 +29,11 @@ from shelter_app.shelters.models import Room, Shelter, ShelterStaff
 from shelter_app.timeutil import local_input_value
 from tests import factories
 from tests.conftest import PASSWORD, Client, beds_of, rooms_of
+from tests.handovers.scene import SECRETS as HANDOVER_SECRETS, write_shift
 
 # URL arguments that name a row of a shelter (and what names them in the scene below).
-SCOPED_ARGUMENTS = {"bed_id", "shelter_id", "resident_id", "referral_ref", "item_id"}
+SCOPED_ARGUMENTS = {"bed_id", "shelter_id", "resident_id", "referral_ref", "item_id", "handover_id", "entry_id",
+                    "task_id", "duty_id", "room_id"}
 # Ids the administrator's pages take: no shelter's.
 ADMIN_ARGUMENTS = {"user_id", "token_id"}
 # Ids of an account's own rows (its passkeys): no shelter's; another account's are not found (tests/passkeys).
@@ -92,6 +95,9 @@ def scene(make_user, make_shelter, make_resident) -> Scene:
                                        actor=cm, at=now)
     to_a = referrals.create_referral(referrals.ReferralInput(shelter=a.code_name, code="TO-A", **window),
                                      actor=cm, at=now)
+    # A shift in progress in B: a handover to read, an entry, a task, someone on the rota, Bogna out.
+    shift = write_shift(b, writer=make_user("night"), other=make_user("night"), resident=berta, out=bogna, at=now)
+    scene.secrets += list(HANDOVER_SECRETS)
     db.session.commit()
     scene.ids = {
         "b_occupied_bed": b_beds[0].id, "b_isolated_bed": b_beds[1].id, "b_free_bed": b_beds[3].id,
@@ -100,6 +106,8 @@ def scene(make_user, make_shelter, make_resident) -> Scene:
         "b_stay_ended": ended.id, "b_isolation": db.session.scalar(select(Isolation.id)),
         "b_referral": to_b.public_id, "b_accepted": accepted_b.public_id, "any_referral": to_any.public_id,
         "a_referral": to_a.public_id,
+        "b_handover": shift["handover"], "b_entry": shift["entry"], "b_task": shift["task"], "b_duty": shift["duty"],
+        "b_room": shift["room"], "b_due": shift["due"], "b_out": bogna.id,
     }
     return scene
 
@@ -116,6 +124,15 @@ def _state_of_b(scene: Scene) -> tuple:
         db.session.execute(select(Resident.id, Resident.alias, Resident.shelter_id).order_by(Resident.id)).all(),
         db.session.scalar(select(func.count(Room.id)).where(Room.id.in_(b_rooms))),
         db.session.execute(select(Shelter.code_name, Shelter.name, Shelter.address).order_by(Shelter.id)).all(),
+        db.session.execute(select(HandoverEntry.id, HandoverEntry.text, HandoverEntry.edited_at)
+                           .order_by(HandoverEntry.id)).all(),
+        db.session.execute(select(Handover.id, Handover.note, Handover.handed_over_at, Handover.acknowledged_at)
+                           .order_by(Handover.id)).all(),
+        db.session.execute(select(Task.id, Task.done_at).order_by(Task.id)).all(),
+        db.session.execute(select(DutyAssignment.id, DutyAssignment.user_id).order_by(DutyAssignment.id)).all(),
+        db.session.execute(select(Outing.id, Outing.came_back_at).order_by(Outing.id)).all(),
+        db.session.execute(select(Round.id, Round.headcount).order_by(Round.id)).all(),
+        db.session.scalar(select(func.count(RoundCheck.id))),
     )
 
 
@@ -129,6 +146,10 @@ def _targets(rule, ids: dict[str, int], a: Shelter, b: Shelter) -> list[dict]:
                 {"shelter_id": b.id, "kind": "end_isolation", "item_id": ids["b_isolation"]},
                 # from A's own board, an undo of something in B
                 {"shelter_id": a.id, "kind": "check_out", "item_id": ids["b_stay_ended"]}]
+    for arg, key in (("handover_id", "b_handover"), ("entry_id", "b_entry"), ("task_id", "b_task"),
+                     ("duty_id", "b_duty"), ("room_id", "b_room")):
+        if arg in args:
+            return [{arg: ids[key]}]
     if "bed_id" in args:
         return [{"bed_id": ids[k]} for k in ("b_occupied_bed", "b_isolated_bed", "b_free_bed")]
     if "referral_ref" in args:
@@ -164,6 +185,21 @@ def _form(endpoint: str, values: dict, ids: dict[str, int], a: Shelter) -> dict:
                                f"arrive{rid}-sex": "female", f"arrive{rid}-age_band": "adult"},
         "referrals.cancel": {"confirm": "y"},
         "shelters.setup": {"action": "room", "room-name": "Intruded", "room-kind": "regular"},
+        "handovers.setup": {"day_starts": "06:00", "night_starts": "18:00", "curfew": "21:00", "rounds": ""},
+        "handovers.assign_duty": {"d-shift_date": timeutil.to_local(now).date().isoformat(), "d-shift_kind": "day",
+                                  "d-user_id": ids["b_out"]},
+        "handovers.add_entry": {"e-resident_id": ids["b_resident"], "e-text": "Intruding"},
+        "handovers.add_incident": {"i-incident_kind": "other", "i-text": "Intruding"},
+        "handovers.add_task": {"t-text": "Intruding", "t-owner_id": 1,
+                               "t-due_at": local_input_value(now + timedelta(hours=2))},
+        "handovers.hand_over": {"h-note": "Intruding"},
+        "handovers.edit_entry": {"ed-text": "Intruding"},
+        "handovers.correct_entry": {"co-text": "Intruding"},
+        "handovers.add_observation": {"ob-text": "Intruding"},
+        "handovers.record_room": {f"r{ids['b_room']}-due": ids["b_due"], f"r{ids['b_room']}-status": "quiet"},
+        "handovers.record_headcount": {"hc-due": ids["b_due"], "hc-headcount": "1"},
+        "handovers.go_out": {f"out{rid}-expected_back_at": local_input_value(now + timedelta(hours=2))
+                             for rid in [values.get("resident_id")]},
     }
     return forms.get(endpoint, {})
 

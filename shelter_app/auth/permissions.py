@@ -28,6 +28,19 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Belong to shelters (assigned by the administrator): their boards, residents and referrals.
     "shelters.member": STAFF_ROLES,
     "referrals.answer": STAFF_ROLES,
+    # Shifts and handovers: read the shift page, the rounds and the history; write entries, incidents,
+    # observations and tasks, hand over and read a handover.
+    "handovers.view": STAFF_ROLES,
+    "handovers.write": STAFF_ROLES,
+    # Residents going out and coming back.
+    "presence.record": STAFF_ROLES,
+    # Record the night round, room by room, and its headcount.
+    "rounds.record": frozenset({Role.NIGHT, Role.MANAGER}),
+    # What the manager on call must act on (an unread handover, a resident missing, a headcount off),
+    # and printing a day.
+    "handovers.oversee": frozenset({Role.MANAGER}),
+    # Shift times, curfew, round times and the rota.
+    "shifts.manage": frozenset({Role.MANAGER}),
     "referrals.send": frozenset({Role.CASEMANAGER}),
     "availability.view": frozenset({Role.CASEMANAGER}),
     "api.read": frozenset({Role.CASEMANAGER}),

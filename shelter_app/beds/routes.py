@@ -9,6 +9,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..auth.permissions import can, requires
+from ..handovers import services as handovers
 from ..referrals import forms as referral_forms, services as referrals
 from ..residents.services import ResidentInput
 from ..shelters import services as shelters
@@ -45,6 +46,8 @@ def render_board(shelter, *, status: int = 200, message: str | None = None, refu
     board = services.board(shelter, now, actor=current_user)
     return audited_read(render("beds/board.html", fragment="board", status=status, title=_("Beds"),
                   board=board, shelters=shelters.list_shelters(actor=current_user),
+                  handover_notice=handovers.board_notice(shelter, now, actor=current_user)
+                  if can(current_user, "handovers.view") else None,
                   referral_board=referral_forms.board_referrals(box, shelter.id, now, minutes, failed_referral or {}),
                   undo_forms={f"{item.kind}{item.id}": ConfirmForm(prefix=f"undo{item.kind}{item.id}", formdata=None)
                               for item in board.undo},

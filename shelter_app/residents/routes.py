@@ -8,6 +8,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..auth.permissions import can, requires
 from ..beds import services as beds
+from ..handovers.routes import resident_part as handover_part
 from ..shelters import services as shelters
 from ..timeutil import utcnow
 from ..web import Outcome, act, audited_read, render
@@ -72,7 +73,7 @@ def show(resident_id: int):
     resident = services.get_resident(resident_id, actor=current_user)
     page = services.resident_page(resident, beds.history_of(resident), actor=current_user, at=utcnow())
     return audited_read(render("residents/show.html", fragment="content", page=page, resident=resident,
-                               title=resident.alias))
+                               title=resident.alias, **handover_part(resident)))
 
 
 @bp.route("/<int:resident_id>/edit", methods=["GET", "POST"])

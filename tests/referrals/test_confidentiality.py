@@ -15,6 +15,7 @@ from shelter_app import timeutil
 from shelter_app.api import services as api_tokens
 from shelter_app.extensions import db
 from shelter_app.beds import services as beds
+from shelter_app.handovers import services as handovers
 from shelter_app.residents import services as residents
 from shelter_app.shelters import services as shelters
 from tests import factories
@@ -39,6 +40,8 @@ SECRETS = {
     "manager name": "Staffname Qmanager",
     "another organisation's code": "OTHERORG-QCODE",
     "another organisation": "Otherorg Qpolice",
+    "handover entry": "Entrytext Qlawyer",
+    "handover note": "Handovernote Qgate",
 }
 
 
@@ -64,6 +67,9 @@ def seeded(app, make_user, login_as, send_referral):
     beds.place_hold(held.id, now + timedelta(hours=3), SECRETS["hold note"], actor=night, at=now)
     beds.set_out_of_service(out.id, SECRETS["out of service reason"], None, actor=manager, at=now)
     shelters.create_shelter("Osprey", "Second Realname", "Elsewhere 1", actor=manager, at=now)
+    entry = handovers.add_entry(shelter, handovers.EntryInput(kind="resident", resident_id=resident.id,
+                                                              text=SECRETS["handover entry"]), actor=night, at=now)
+    handovers.hand_over(shelter, SECRETS["handover note"], None, actor=night, at=now)
     db.session.commit()
 
     cm = login_as("casemanager", organisation="NGO One", display_name="Casey Partner", locale="en")
@@ -97,7 +103,8 @@ def seeded(app, make_user, login_as, send_referral):
     _token, plaintext = api_tokens.create_token("NGO One", "partner system", actor=None, at=timeutil.utcnow())
     db.session.commit()
     known = {"referral_ref": list(ids.values()), "shelter_id": [sid], "bed_id": [occupied.id, held.id],
-             "resident_id": [resident.id], "user_id": [night.id, manager.id], "token_id": [_token.id]}
+             "resident_id": [resident.id], "user_id": [night.id, manager.id], "token_id": [_token.id],
+             "entry_id": [entry.id]}
     return cm, plaintext, ids, known
 
 
