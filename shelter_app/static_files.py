@@ -26,7 +26,7 @@ HASH_LENGTH = 12  # of the `v` a URL carries (static_url)
 BUNDLES: dict[str, tuple[str, ...]] = {
     "bundle/app.css": ("vendor/pico/pico.min.css", "css/app.css", "css/board.css", "css/referrals.css",
                        "css/handovers.css"),
-    "bundle/app.js": ("vendor/htmx/htmx.min.js", "js/app.js", "js/passkeys.js", "js/handovers.js"),
+    "bundle/app.js": ("vendor/htmx/htmx.min.js", "js/app.js", "js/passkeys.js", "js/handovers.js", "js/outbox.js"),
 }
 
 

@@ -81,21 +81,6 @@
         .catch(function () {});
     };
     window.setInterval(probe, 10000);
-    // The outbox (handover notes written offline) lists its unsent items here, once it exists:
-    // window.shelterOutbox.unsent() -> Promise of [{label}] .
-    var unsent = document.getElementById("outbox-unsent");
-    if (unsent && window.shelterOutbox && typeof window.shelterOutbox.unsent === "function") {
-      window.shelterOutbox.unsent().then(function (items) {
-        if (!items || !items.length) return;
-        var list = document.getElementById("outbox-unsent-items");
-        items.forEach(function (item) {
-          var li = document.createElement("li");
-          li.textContent = item.label;
-          list.appendChild(li);
-        });
-        unsent.hidden = false;
-      });
-    }
   }
 
   // --- Service worker: offline shell, and a prompt when a new version is ready ------------
