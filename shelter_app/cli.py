@@ -10,6 +10,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
 
+from .auth.vocab import Locale, Role
 from .errors import DomainError
 
 users_cli = AppGroup("users", help="Manage accounts.")
@@ -81,10 +82,10 @@ def demo_command(host: str, port: int):
 
 @users_cli.command("create")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["manager", "trainer", "night", "casemanager", "admin"]))
+@click.option("--role", required=True, type=click.Choice(Role.values()))
 @click.option("--name", "display_name", default="", help="Name shown to colleagues.")
 @click.option("--organisation", default=None, help="Partner organisation of a case manager.")
-@click.option("--locale", default="pl", type=click.Choice(["pl", "en"]))
+@click.option("--locale", default=Locale.PL.value, type=click.Choice(Locale.values()))
 @click.option("--shelter", "shelter_codes", multiple=True, metavar="CODE",
               help="Code name of a shelter the staff account belongs to (repeatable).")
 def create_user_command(username, role, display_name, organisation, locale, shelter_codes):

@@ -13,7 +13,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..validation import clean_text
 from ..auth.models import User
-from ..auth.vocab import Role
+from ..auth.permissions import roles_with
 from .models import ApiToken
 
 TOKEN_MARK = "shk_"
@@ -72,7 +72,7 @@ def authenticate_token(plaintext: str, *, at: datetime) -> ApiToken | None:
 
 
 def organisations() -> list[str]:
-    """Organisations of case manager accounts: suggestions for a new token."""
+    """Organisations of the accounts that read availability through the API: suggestions for a new token."""
     return list(db.session.scalars(
-        select(User.organisation).where(User.role == Role.CASEMANAGER, User.organisation.is_not(None))
+        select(User.organisation).where(User.role.in_(roles_with("api.read")), User.organisation.is_not(None))
         .distinct().order_by(User.organisation)))

@@ -62,6 +62,11 @@ def can(user, permission: str) -> bool:
     return bool(user is not None and getattr(user, "is_authenticated", False) and user.role in roles)
 
 
+def roles_with(permission: str) -> list[str]:
+    """The roles that have permission, as stored values (for a query over accounts), in a fixed order."""
+    return sorted(role.value for role in PERMISSIONS[permission])
+
+
 def requires(permission: str):
     """View decorator: visitors go to sign-in, users without permission get 403."""
     if permission not in PERMISSIONS:
