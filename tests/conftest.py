@@ -6,7 +6,6 @@ import os
 import re
 import shutil
 from datetime import timedelta
-from itertools import count
 
 import pytest
 from sqlalchemy import text
@@ -16,8 +15,8 @@ from shelter_app.config import database_url
 from shelter_app.extensions import db
 from shelter_app.pwa.shell import precache_urls
 
-PASSWORD = "correct horse battery"
-_seq = count(1)
+from tests import factories
+from tests.factories import PASSWORD  # noqa: F401  (imported from here by many tests)
 
 
 def _test_database_url(tmp_path_factory) -> str:
@@ -123,30 +122,13 @@ def travel():
 
 @pytest.fixture
 def make_user(app):
-    """Factory: make_user(role="night", username=..., password=..., active=True, shelters=None).
+    """Factory: make_user(role="night", username=..., password=..., active=True, shelters=None) (factories.make_user).
 
     A staff user belongs to every shelter (and to every shelter made later), unless given the list of
     its shelters: make_user("night", shelters=[a]).
     """
-    from shelter_app.auth.services import create_user
-    from tests import factories
-
     factories.scoped_staff.clear()
-
-    def make(role: str = "night", *, username: str | None = None, password: str = PASSWORD,
-             active: bool = True, shelters=None, **kw):
-        db.session.commit()  # start from a fresh snapshot: a live server may have written meanwhile
-        user = create_user(username or f"{role}{next(_seq)}", password, role, at=timeutil.utcnow(), **kw)
-        user.active = active
-        if shelters is None:
-            factories.give_every_shelter(user)
-        else:
-            factories.join([(user.id, shelter.id) for shelter in shelters])
-            factories.scoped_staff.add((user.id, user.username))
-        db.session.commit()
-        return user
-
-    return make
+    return factories.make_user
 
 
 CSRF_RE = re.compile(r'(?:name="csrf_token" type="hidden" value="|"X-CSRFToken": ")([^"]+)"')
@@ -258,49 +240,19 @@ def static_copy(app, tmp_path, monkeypatch):
 
 @pytest.fixture
 def make_shelter(app):
-    """Factory: make_shelter(beds=4, isolation_rooms=1, category="woman", beds_per_room=4) -> Shelter.
+    """Factory: make_shelter(beds=4, isolation_rooms=1, category="woman", beds_per_room=4) -> Shelter
+    (factories.make_shelter_of_rooms).
 
     Every staff user belongs to it, except those made with the list of their shelters.
     """
-    from shelter_app.shelters import services as shelters
-    from tests import factories
-
     factories.scoped_staff.clear()
-
-    def make(*, beds: int = 4, isolation_rooms: int = 1, category: str = "woman", beds_per_room: int = 4,
-             code_name: str | None = None, name: str | None = None, address: str = "Secret street 1"):
-        n = next(_seq)
-        at = timeutil.utcnow()
-        db.session.commit()
-        shelter = shelters.create_shelter(code_name or f"Code-{n}", name or f"House {n}", address, actor=None, at=at)
-        room = None
-        for i in range(beds):
-            if i % beds_per_room == 0:
-                room = shelters.create_room(shelter, f"R{i // beds_per_room + 1}", "regular", None, actor=None, at=at)
-            shelters.create_bed(room, f"B{i % beds_per_room + 1}", category, actor=None, at=at)
-        for i in range(isolation_rooms):
-            shelters.create_room(shelter, f"Iso{i + 1}", "isolation", None, actor=None, at=at)
-        factories.give_every_staff_user(shelter)
-        db.session.commit()
-        return shelter
-
-    return make
+    return factories.make_shelter_of_rooms
 
 
 @pytest.fixture
 def make_resident(app):
-    """Factory: make_resident(alias="Ala", **fields) -> Resident."""
-    from shelter_app.residents import services as residents
-
-    def make(alias: str | None = None, **kw):
-        db.session.commit()
-        kw.setdefault("sex", "female")
-        resident = residents.create_resident(
-            residents.ResidentInput(alias=alias or f"Alias{next(_seq)}", **kw), actor=None, at=timeutil.utcnow())
-        db.session.commit()
-        return resident
-
-    return make
+    """Factory: make_resident(alias="Ala", **fields) -> Resident (factories.make_resident)."""
+    return factories.make_resident
 
 
 def beds_of(shelter):

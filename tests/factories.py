@@ -1,4 +1,5 @@
-"""Factories for tests: shelters, rooms and beds, and bed actions, made through the services as staff would."""
+"""Factories for tests, the one way to make each row: users, residents, shelters with rooms and beds, and bed
+actions, made through the services as staff would. The fixtures of conftest.py hand these out."""
 from __future__ import annotations
 
 from itertools import count
@@ -8,6 +9,7 @@ from shelter_app.extensions import db
 from shelter_app.shelters import services as shelters
 
 _seq = count(1)
+PASSWORD = "correct horse battery"  # every test user's, unless told otherwise
 
 # Staff users made with a list of their shelters (make_user(..., shelters=[a])), as (id, username):
 # a new shelter does not get them. Every other staff user belongs to every shelter, as before shelters
@@ -50,22 +52,86 @@ def give_every_staff_user(shelter) -> None:
     join((user_id, shelter.id) for user_id, username in staff if (user_id, username) not in scoped_staff)
 
 
-def make_shelter(*, beds: dict[str, int] | None = None, isolation_rooms: int = 0, code_name: str | None = None,
-                 name: str | None = None, address: str = "", room_name: str | None = None):
-    """A shelter with one regular room holding beds {category: n} and some isolation rooms; committed."""
-    n = next(_seq)
-    now = timeutil.utcnow()
-    shelter = shelters.create_shelter(code_name or f"Code{n}", name or f"Shelter {n}", address, actor=None, at=now)
-    room = shelters.create_room(shelter, room_name or f"Room {n}", "regular", None, actor=None, at=now)
+# --- the one way to make each row ---------------------------------------------------------------
+
+def make_user(role: str = "night", *, username: str | None = None, password: str = PASSWORD, active: bool = True,
+              shelters=None, **kw):
+    """A user of role (committed). A staff user belongs to every shelter, and to every shelter made later,
+    unless given the list of its shelters: make_user("night", shelters=[a])."""
+    from shelter_app.auth.services import create_user
+
+    db.session.commit()  # start from a fresh snapshot: a live server may have written meanwhile
+    user = create_user(username or f"{role}{next(_seq)}", password, role, at=timeutil.utcnow(), **kw)
+    user.active = active
+    if shelters is None:
+        give_every_shelter(user)
+    else:
+        join([(user.id, shelter.id) for shelter in shelters])
+        scoped_staff.add((user.id, user.username))
+    db.session.commit()
+    return user
+
+
+def make_resident(alias: str | None = None, **kw):
+    """A resident (committed); female unless told otherwise."""
+    from shelter_app.residents import services as residents
+
+    db.session.commit()
+    kw.setdefault("sex", "female")
+    resident = residents.create_resident(
+        residents.ResidentInput(alias=alias or f"Alias{next(_seq)}", **kw), actor=None, at=timeutil.utcnow())
+    db.session.commit()
+    return resident
+
+
+def make_room(shelter, name: str, kind: str = "regular", group: str | None = None):
+    """A room of shelter (regular or isolation)."""
+    return shelters.create_room(shelter, name, kind, group, actor=None, at=timeutil.utcnow())
+
+
+def make_bed(room, label: str, category: str = "woman"):
+    """A bed of room."""
+    return shelters.create_bed(room, label, category, actor=None, at=timeutil.utcnow())
+
+
+def build_shelter(rooms, *, isolation_rooms=(), code_name: str, name: str, address: str = ""):
+    """A shelter with rooms [(room name, [(bed label, category), …]), …] and isolation rooms by name, every
+    staff user belonging to it (except those made with their own list); committed. Returns it and its beds."""
+    db.session.commit()
+    shelter = shelters.create_shelter(code_name, name, address, actor=None, at=timeutil.utcnow())
     made = []
-    for category, how_many in (beds or {}).items():
-        for i in range(how_many):
-            made.append(shelters.create_bed(room, f"{category[:2]}{i + 1}", category, actor=None, at=now))
-    for i in range(isolation_rooms):
-        shelters.create_room(shelter, f"Iso {n}-{i + 1}", "isolation", None, actor=None, at=now)
+    for room_name, beds in rooms:
+        room = make_room(shelter, room_name)
+        made += [make_bed(room, label, category) for label, category in beds]
+    for room_name in isolation_rooms:
+        make_room(shelter, room_name, "isolation")
     give_every_staff_user(shelter)
     db.session.commit()
     return shelter, made
+
+
+def make_shelter(*, beds: dict[str, int] | None = None, isolation_rooms: int = 0, code_name: str | None = None,
+                 name: str | None = None, address: str = "", room_name: str | None = None):
+    """A shelter with one regular room holding beds {category: n} and some isolation rooms; committed.
+    Returns (shelter, beds)."""
+    n = next(_seq)
+    labels = [(f"{category[:2]}{i + 1}", category) for category, how_many in (beds or {}).items()
+              for i in range(how_many)]
+    return build_shelter([(room_name or f"Room {n}", labels)],
+                         isolation_rooms=[f"Iso {n}-{i + 1}" for i in range(isolation_rooms)],
+                         code_name=code_name or f"Code{n}", name=name or f"Shelter {n}", address=address)
+
+
+def make_shelter_of_rooms(*, beds: int = 4, isolation_rooms: int = 1, category: str = "woman", beds_per_room: int = 4,
+                          code_name: str | None = None, name: str | None = None, address: str = "Secret street 1"):
+    """A shelter of `beds` beds of one category, beds_per_room to a room (R1, R2, … with B1, B2, …) and
+    isolation rooms Iso1, Iso2, …; committed. Returns the shelter (the `make_shelter` fixture)."""
+    n = next(_seq)
+    rooms = [(f"R{r + 1}", [(f"B{i + 1}", category) for i in range(min(beds_per_room, beds - r * beds_per_room))])
+             for r in range(-(-beds // beds_per_room))]
+    shelter, _beds = build_shelter(rooms, isolation_rooms=[f"Iso{i + 1}" for i in range(isolation_rooms)],
+                                   code_name=code_name or f"Code-{n}", name=name or f"House {n}", address=address)
+    return shelter
 
 
 # --- bed actions as staff would take them, for setting a scene --------------------------------
