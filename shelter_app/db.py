@@ -4,7 +4,7 @@ from __future__ import annotations
 import contextvars
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
@@ -89,15 +89,11 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-def reachable() -> bool:
-    """True if the database answers a trivial query now (for /healthz); never raises."""
-    from sqlalchemy import text
-
-    from .extensions import db
-
+def reachable(session) -> bool:
+    """True if the database of session answers a trivial query now (for /healthz); never raises."""
     try:
-        db.session.execute(text("SELECT 1"))
+        session.execute(text("SELECT 1"))
     except Exception:  # any failure to reach the database is "down"
-        db.session.rollback()
+        session.rollback()
         return False
     return True

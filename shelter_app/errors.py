@@ -5,11 +5,17 @@ from contextlib import nullcontext
 
 from flask import Flask, g, jsonify, request
 from flask_babel import force_locale, gettext as _
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, TimeoutError as PoolTimeout
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError, TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
+
+from .audit.services import record
+from .extensions import db, login_manager
+from .rendering import render
+from .timeutil import utcnow
 
 
 class DomainError(Exception):
@@ -107,8 +113,6 @@ def _hide_row_values(context) -> None:
 
 def _rollback() -> None:
     """Roll back the request's transaction; a database that is gone has nothing to roll back."""
-    from .extensions import db
-
     try:
         db.session.rollback()
     except Exception:  # the connection is already lost: the pool discards it
@@ -117,9 +121,6 @@ def _rollback() -> None:
 
 def register_errors(app: Flask) -> None:
     """Error pages in the layout (or JSON for the API) for 400, 401, 403, 404, 413, 500, and 503."""
-    from .extensions import login_manager
-    from .web import render
-
     titles = {
         400: lambda: _("Bad request"),
         401: lambda: _("Please sign in"),
@@ -186,12 +187,6 @@ def register_errors(app: Flask) -> None:
 
     def audit_refusal(status: int) -> None:
         """A signed-in user refused a page (403), or an id that names nothing of theirs (404): audited."""
-        from flask_login import current_user
-
-        from .audit.services import record
-        from .extensions import db
-        from .timeutil import utcnow
-
         ids = {k: v for k, v in (request.view_args or {}).items() if k.endswith(("_id", "_ref"))}
         if status not in (403, 404) or (status == 404 and not ids):
             return
@@ -251,10 +246,6 @@ def flush_or_conflict(messages: dict[str, str]) -> None:
     messages maps a fragment of the database's error (constraint or index name, or SQLite's
     "table.column") to the sentence a person should read.
     """
-    from sqlalchemy.exc import IntegrityError
-
-    from .extensions import db
-
     try:
         with db.session.begin_nested():
             db.session.flush()

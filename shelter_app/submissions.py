@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .extensions import db
+from .outcome import Outcome
 from .timeutil import utcnow
 
 TOKEN_MAX = 64
@@ -35,8 +36,6 @@ def claim(user, token: str, path: str):
     with it and the form can be sent again. A second request with the same token waits for the
     first (unique index) and then answers what the first one answered.
     """
-    from .web import Outcome
-
     token = token[:TOKEN_MAX]
     row = FormSubmission(user_id=user.id, token=token, path=path[:200], created_at=utcnow())
     try:

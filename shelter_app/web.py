@@ -1,34 +1,18 @@
 """Rendering helpers and the one action path every POST goes through."""
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
-from flask import current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import current_app, flash, g, make_response, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from .errors import Conflict, DomainError, NotFound, lost_to_concurrent, status_of
 from .extensions import db, htmx
-
-
-def is_fragment_request() -> bool:
-    """True for an htmx request that wants a fragment (not a boosted navigation)."""
-    return bool(htmx) and not htmx.boosted
-
-
-def render(template_name: str, *, fragment: str | None = None, status: int = 200, **context):
-    """Render a page; for htmx (not boosted) requests only its `fragment` block. Varies on HX-Request."""
-    if fragment and is_fragment_request():
-        current_app.update_template_context(context)
-        template = current_app.jinja_env.get_template(template_name)
-        block = template.blocks[fragment]
-        html = "".join(block(template.new_context(context)))
-    else:
-        html = render_template(template_name, **context)
-    response = make_response(html, status)
-    response.vary.add("HX-Request")
-    return response
+from .outcome import Outcome  # noqa: F401  (views take it from here, with act)
+from .rendering import is_fragment_request, render  # noqa: F401  (views take them from here)
+from .submissions import claim, complete
 
 
 def see_other_url(url: str):
@@ -75,8 +59,6 @@ def save_in_passing() -> bool:
 
     If another writer holds the database, nothing is lost that matters: the next request records it.
     """
-    from sqlalchemy.exc import OperationalError
-
     if not (db.session.dirty or db.session.new):
         return True
     try:
@@ -94,14 +76,6 @@ def audited_read(response):
     """
     db.session.commit()
     return response
-
-
-@dataclass
-class Outcome:
-    """What a successful action answers: a message for the person, and where its result is seen."""
-
-    message: str
-    location: str
 
 
 def after_commit(effect: Callable[[], None]) -> None:
@@ -140,8 +114,6 @@ def act(perform: Callable[[], Outcome], *, again: Callable[[int], object], form=
     form once more with what was typed. A form sent twice with the same one-time token
     (`form_token`, or an `Idempotency-Key` header) is done once; the second answer is the first one's.
     """
-    from .submissions import claim, complete
-
     g.pop("after_commit", None)
     if form is not None and not form.validate():
         db.session.rollback()
@@ -193,8 +165,6 @@ def act(perform: Callable[[], Outcome], *, again: Callable[[int], object], form=
 
 
 def _conflict_message() -> str:
-    from flask_babel import gettext as _
-
     return _("Someone else changed this at the same moment. Look at it again and retry.")
 
 

@@ -8,6 +8,7 @@ from flask_login import current_user
 from ..auth.permissions import requires
 from ..auth.services import set_locale
 from ..db import reachable
+from ..extensions import db
 from ..nav import start_url
 from ..timeutil import utcnow
 from ..web import Outcome, act, refusal_message
@@ -17,7 +18,7 @@ from .account import render_account
 
 @bp.get("/healthz")
 def healthz():
-    if not reachable():
+    if not reachable(db.session):
         return jsonify({"status": "error", "db": "unreachable"}), 503
     return jsonify({"status": "ok", "db": "ok"})
 
