@@ -71,8 +71,9 @@ def get_referral(referral_id: int | str, *, actor=None, lock: bool = False) -> R
 
 def get_for_organisation(public_id: str, organisation: str | None) -> Referral:
     """The referral (by public id) if it belongs to organisation; another organisation's is "not found", not
-    "forbidden"."""
-    referral = db.session.scalar(select(Referral).where(Referral.public_id == public_id))
+    "forbidden". With its shelter, which the page shows (no query from the template)."""
+    referral = db.session.scalar(select(Referral).options(joinedload(Referral.shelter))
+                                 .where(Referral.public_id == public_id))
     if referral is None or not organisation or referral.organisation != organisation:
         raise NotFound(_("No such referral."))
     return referral
