@@ -14,6 +14,9 @@ from .auth.vocab import Locale, Role
 from .errors import DomainError
 
 users_cli = AppGroup("users", help="Manage accounts.")
+# The option of `users create` that gives each field of an account.
+USER_OPTIONS = {"username": "USERNAME", "display_name": "--name", "organisation": "--organisation", "role": "--role",
+                "locale": "--locale", "password": "password", "shelters": "--shelter"}
 reminders_cli = AppGroup("reminders", help="The clock process that sends due reminders.")
 
 
@@ -113,7 +116,7 @@ def create_user_command(username, role, display_name, organisation, locale, shel
                            organisation=organisation, locale=locale, shelter_ids=shelter_ids, at=utcnow())
     except DomainError as exc:
         db.session.rollback()
-        raise click.ClickException(f"{exc.field or 'input'}: {exc.message}") from None
+        raise click.ClickException(f"{USER_OPTIONS.get(exc.field, exc.field or 'input')}: {exc.message}") from None
     db.session.commit()
     where = f", shelters: {', '.join(shelter_codes)}" if shelter_codes else ""
     click.echo(f"Created {user.username} ({user.role}){where}.")

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from ..audit.services import record
 from ..errors import DomainError, NotFound, TooManyRequests, Unauthorized
 from ..extensions import db
+from ..validation import clean_text
 from .models import LoginFailure, LoginLock, User, UserSession
 from .common_passwords import is_common
 from .passwords import dummy_verify, hash_password, needs_rehash, verify_password
@@ -72,13 +73,15 @@ def create_user(username: str, password: str, role: str, *, display_name: str = 
     name = validate_username(username)
     validate_password(password)
     validate_role(role)
-    display_name = (display_name or "").strip()[:DISPLAY_NAME_MAX] or name
+    # Too long, or holding control or text-direction characters: the field's error, never cut.
+    display_name = clean_text(display_name, "display_name", max_len=DISPLAY_NAME_MAX, multiline=False) or name
+    organisation = clean_text(organisation, "organisation", max_len=ORGANISATION_MAX, multiline=False) or None
     if locale not in Locale.values():
         raise DomainError(_("Choose a listed language."), field="locale")
     if db.session.scalar(select(User.id).where(User.username == name)) is not None:
         raise DomainError(_("This username is taken."), field="username")
     user = User(username=name, display_name=display_name, role=role, locale=locale,
-                organisation=(organisation or "").strip()[:ORGANISATION_MAX] or None,
+                organisation=organisation,
                 password_hash=hash_password(password), active=True, created_at=at)
     db.session.add(user)
     try:

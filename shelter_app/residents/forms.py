@@ -7,7 +7,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from ..forms import CheckboxesField, Form, optional_int
 from .vocab import (ALIAS_MAX, ALLERGIES_MAX, COUNTRY_MAX, DIET_MAX, DOCUMENT_MAX, LANGUAGES_MAX, LEGAL_NAME_MAX,
-                    NOTES_MAX, AgeBand, ExploitationForm, Sex)
+                    NOTES_MAX, SEARCH_MAX, AgeBand, ExploitationForm, Sex)
 
 
 class ResidentForm(Form):
@@ -30,3 +30,12 @@ class ResidentForm(Form):
 class NewResidentForm(ResidentForm):
     # Choices: the user's shelters. The record is seen by that shelter's staff; a check-in elsewhere moves it.
     shelter_id = SelectField(_l("Shelter"), coerce=optional_int, validate_choice=False)
+
+
+class SearchForm(Form):
+    """The search of the residents page (a GET: no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    q = StringField(_l("Find by alias or code"), validators=[Optional(), Length(max=SEARCH_MAX)])

@@ -13,7 +13,7 @@ from ..shelters import services as shelters
 from ..timeutil import utcnow
 from ..web import Outcome, act, audited_read, render
 from . import services
-from .forms import NewResidentForm, ResidentForm
+from .forms import NewResidentForm, ResidentForm, SearchForm
 
 bp = Blueprint("residents", __name__, url_prefix="/residents")
 
@@ -34,7 +34,11 @@ def _input(form: ResidentForm) -> services.ResidentInput:
 @bp.get("")
 @requires("residents.view")
 def index():
-    page = services.residents_list(request.args.get("q", ""), actor=current_user, at=utcnow())
+    search = SearchForm(request.args)
+    if not search.validate():  # too long: said at the field, with what was typed; nobody is shown
+        return render("residents/index.html", fragment="results", status=422, title=_("Residents"),
+                      q=request.args.get("q", ""), q_error=" ".join(search.q.errors), page=None)
+    page = services.residents_list(search.q.data or "", actor=current_user, at=utcnow())
     return audited_read(render("residents/index.html", fragment="results", title=_("Residents"), q=page.query,
                                page=page))
 

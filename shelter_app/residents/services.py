@@ -217,7 +217,7 @@ def search_residents(query: str, *, actor, limit: int = 100) -> list[tuple[Resid
 
 def residents_list(query: str, *, actor, at: datetime) -> ResidentsList:
     """The residents page for actor: in the house and expected, or the search's finds; the read is audited."""
-    query = (query or "").strip()[:SEARCH_MAX]
+    query = clean_text(query, "q", max_len=SEARCH_MAX, multiline=False)  # too long is an error, never cut
     if query:
         page = ResidentsList(query, [], [], search_residents(query, actor=actor))
     else:

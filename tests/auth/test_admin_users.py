@@ -1,10 +1,14 @@
 """The administrator's user pages and `shelter-app users create`."""
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
+from shelter_app import timeutil
 from shelter_app.audit.models import AuditEvent
 from shelter_app.auth.models import User
+from shelter_app.auth.services import create_user
+from shelter_app.errors import DomainError
 from shelter_app.extensions import db
 from tests.conftest import PASSWORD, Client
 
@@ -106,3 +110,34 @@ def test_cli_users_create_reads_password_from_stdin(app):
     assert Client(app).login("cli-user", "from stdin pw").status_code == 303
     bad = runner.invoke(args=["users", "create", "cli-user2", "--role", "manager"], input="short\n")
     assert bad.exit_code != 0 and "password" in bad.output
+
+TOO_LONG = {"display_name": "N" * 81, "organisation": "O" * 121}
+
+
+@pytest.mark.parametrize("field", sorted(TOO_LONG))
+def test_too_long_a_name_or_organisation_is_refused_not_cut(field):
+    with pytest.raises(DomainError) as refused:
+        create_user("long-one", PASSWORD, "casemanager", at=timeutil.utcnow(), **{field: TOO_LONG[field]})
+    assert refused.value.field == field
+    db.session.rollback()
+    assert _user("long-one") is None
+
+
+@pytest.mark.parametrize("option, value", [
+    ("--name", "N" * 81), ("--name", "Ewa\x1b[31m"), ("--name", "Ewa\u202eevil"),
+    ("--organisation", "O" * 121), ("--organisation", "NGO\x07"), ("--organisation", "NGO\u202eevil"),
+])
+def test_cli_users_create_validates_name_and_organisation_as_the_form_does(app, option, value):
+    result = app.test_cli_runner().invoke(
+        args=["users", "create", "cli-odd", "--role", "casemanager", option, value], input="long enough pw\n")
+    assert result.exit_code != 0 and f"{option}:" in result.output, result.output
+    assert _user("cli-odd") is None
+
+
+def test_the_admin_form_keeps_an_over_long_name_as_typed(login_as):
+    admin = login_as("admin", locale="en")
+    response = admin.post("/admin/users", {"username": "ok-name", "display_name": TOO_LONG["display_name"],
+                                           "role": "night", "locale": "pl", "password": "long enough pw"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'id="display_name-error"' in html
+    assert f'value="{TOO_LONG["display_name"]}"' in html and _user("ok-name") is None

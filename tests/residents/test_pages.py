@@ -98,6 +98,24 @@ def test_search_by_alias_or_code_full_and_fragment(login_as, housed, make_reside
     assert "No resident found." in c.get("/residents?q=%25%25nothing", htmx=True).get_data(as_text=True)
 
 
+def test_too_long_a_search_is_the_fields_error_with_what_was_typed(login_as, housed):
+    from urllib.parse import quote
+
+    c = login_as("night", locale="en")
+    typed = "Ala" + "x" * 58  # 61 characters: one past the limit, never cut to fit
+    page = c.get(f"/residents?q={quote(typed)}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 422
+    assert f'value="{typed}"' in html and 'aria-invalid="true"' in html and 'id="q-error"' in html
+    assert "60 characters" in html
+    assert "maxlength" not in html  # a browser would cut what is pasted without a word
+    assert "Ala</strong>" not in html  # nothing was searched
+    fragment = c.get(f"/residents?q={quote(typed)}", htmx=True)
+    assert fragment.status_code == 422 and 'id="q-error"' in fragment.get_data(as_text=True)
+    at_the_limit = c.get(f"/residents?q={quote(typed[:60])}")
+    assert at_the_limit.status_code == 200 and "No resident found." in at_the_limit.get_data(as_text=True)
+
+
 def test_create_resident_with_all_fields(login_as):
     c = login_as("manager", locale="en")
     response = c.post("/residents/new", {
