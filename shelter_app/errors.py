@@ -33,6 +33,18 @@ class NotFound(DomainError):
     status = 404
 
 
+class OutOfScope(DomainError):
+    """A form field named a row that exists but is not the actor's to see (another shelter's resident or bed).
+
+    Answered as for a row that does not exist, the field's error (422), so the form tells nothing about the
+    other shelter; unlike that, it is audited as a denied access (web.act writes it after the rollback).
+    """
+
+    def __init__(self, message: str, *, field: str, value):
+        super().__init__(message, field=field)
+        self.value = value
+
+
 class Conflict(DomainError):
     status = 409
 
@@ -119,6 +131,25 @@ def _rollback() -> None:
         pass
 
 
+def record_denied(status: int, **named) -> None:
+    """Audit a signed-in user's refusal: a page refused (403), an id in the URL that names nothing of theirs
+    (404), or a form field naming a row of another shelter (named: that field and the id it named; 422).
+
+    Written in a transaction of its own, after the refused one was rolled back.
+    """
+    ids = {k: v for k, v in (request.view_args or {}).items() if k.endswith(("_id", "_ref"))}
+    if not named and (status not in (403, 404) or (status == 404 and not ids)):
+        return
+    try:
+        if not current_user.is_authenticated:
+            return
+        record("access.denied", actor=current_user, at=utcnow(), status=status,
+               endpoint=request.endpoint, method=request.method, **{**ids, **named})
+        db.session.commit()
+    except Exception:  # the refusal is answered whatever happens to its record (the page says if the
+        _rollback()    # database is gone)
+
+
 def register_errors(app: Flask) -> None:
     """Error pages in the layout (or JSON for the API) for 400, 401, 403, 404, 413, 500, and 503."""
     titles = {
@@ -185,20 +216,6 @@ def register_errors(app: Flask) -> None:
         response.headers["Retry-After"] = "30"
         return response
 
-    def audit_refusal(status: int) -> None:
-        """A signed-in user refused a page (403), or an id that names nothing of theirs (404): audited."""
-        ids = {k: v for k, v in (request.view_args or {}).items() if k.endswith(("_id", "_ref"))}
-        if status not in (403, 404) or (status == 404 and not ids):
-            return
-        try:
-            if not current_user.is_authenticated:
-                return
-            record("access.denied", actor=current_user, at=utcnow(), status=status,
-                   endpoint=request.endpoint, method=request.method, **ids)
-            db.session.commit()
-        except Exception:  # the refusal is answered whatever happens to its record (the page says if the
-            _rollback()    # database is gone)
-
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         return page(400, _("The form expired or was sent from elsewhere. Reload the page and try again."))
@@ -207,13 +224,13 @@ def register_errors(app: Flask) -> None:
     def http_error(exc):
         if exc.code in (301, 302, 303, 307, 308):
             return exc
-        audit_refusal(exc.code or 500)
+        record_denied(exc.code or 500)
         return page(exc.code or 500)
 
     @app.errorhandler(DomainError)
     def domain_error(exc):
         _rollback()
-        audit_refusal(status_of(exc))
+        record_denied(status_of(exc), **({exc.field: exc.value} if isinstance(exc, OutOfScope) else {}))
         return page(status_of(exc), exc.message)
 
     @app.errorhandler(OperationalError)

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.exc import IntegrityError, OperationalError
 
-from .errors import Conflict, DomainError, NotFound, lost_to_concurrent, status_of
+from .errors import Conflict, DomainError, NotFound, OutOfScope, lost_to_concurrent, record_denied, status_of
 from .extensions import db, htmx
 from .outcome import Outcome  # noqa: F401  (views take it from here, with act)
 from .rendering import is_fragment_request, render  # noqa: F401  (views take them from here)
@@ -158,6 +158,8 @@ def act(perform: Callable[[], Outcome], *, again: Callable[[int], object], form=
         db.session.commit()
     else:
         db.session.rollback()
+    if isinstance(refusal, OutOfScope):  # another shelter's row named in a field: its refusal is audited
+        record_denied(status_of(refusal), **{refusal.field: refusal.value})
     if form is not None:
         attach_error(form, refusal)
     g.refusal = refusal

@@ -368,6 +368,30 @@ def test_staff_of_a_cannot_pick_bs_bed_or_resident_in_a_form(app, scene, make_us
                                           "age_band": "adult"})
     assert made.status_code == 422 and "Choose a shelter from the list." in made.get_data(as_text=True)
     assert _state_of_b(scene) == before
+    # Each is answered as for a row that does not exist, and written to the audit log as a denied access.
+    denied = [e.details for e in db.session.scalars(select(AuditEvent).where(
+        AuditEvent.action == "access.denied", AuditEvent.actor_id == user.id).order_by(AuditEvent.id))]
+    assert denied == [
+        {"status": 422, "endpoint": "beds.move", "method": "POST", "bed_id": scene.ids["a_occupied_bed"],
+         "to_bed_id": scene.ids["b_free_bed"]},
+        {"status": 422, "endpoint": "beds.check_in", "method": "POST", "bed_id": scene.ids["a_free_bed"],
+         "resident_id": scene.ids["b_waiting"]},
+        {"status": 422, "endpoint": "residents.new", "method": "POST", "shelter_id": scene.b.id},
+    ]
+
+
+def test_a_form_naming_a_row_that_does_not_exist_is_refused_alike_but_denies_no_access(app, scene, make_user):
+    user = make_user("night", shelters=[scene.a], locale="en")
+    client = Client(app)
+    client.login(user.username)
+    answers = [
+        client.post(f"/beds/{scene.ids['a_occupied_bed']}/move", {"m-to_bed_id": MISSING}),
+        client.post(f"/beds/{scene.ids['a_free_bed']}/check-in", {"ci-resident_id": MISSING}),
+        client.post("/residents/new", {"shelter_id": MISSING, "alias": "Newbie", "sex": "female", "age_band": "adult"}),
+    ]
+    assert [a.status_code for a in answers] == [422, 422, 422]
+    assert "Choose a bed from the list." in answers[0].get_data(as_text=True)
+    assert not db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "access.denied"))
 
 
 def test_isolation_in_another_shelters_isolation_room_stays_allowed(app, scene, make_user):

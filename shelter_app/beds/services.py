@@ -19,7 +19,7 @@ from sqlalchemy.orm import aliased, contains_eager, joinedload
 
 from ..audit.services import record
 from ..auth.permissions import can
-from ..errors import Conflict, DomainError, NotFound, flush_or_conflict
+from ..errors import Conflict, DomainError, NotFound, OutOfScope, flush_or_conflict
 from ..extensions import db
 from ..residents import services as residents
 from ..residents.models import Resident
@@ -424,6 +424,8 @@ def move(bed_id: int, to_bed_id: int | None, *, actor, now: datetime, override_r
     if to_bed_id == bed_id:
         raise DomainError(_("Choose a different bed."), field="to_bed_id")
     target = db.session.scalar(select(Bed.id).where(Bed.id == to_bed_id, _of_actor(actor)))
+    if target is None and db.session.scalar(select(exists().where(Bed.id == to_bed_id))):
+        raise OutOfScope(_("Choose a bed from the list."), field="to_bed_id", value=to_bed_id)  # another shelter's
     beds = lock(beds=[bed_id, to_bed_id], actor=actor, at=now) if target is not None else {}
     if to_bed_id not in beds:
         raise DomainError(_("Choose a bed from the list."), field="to_bed_id")
@@ -648,6 +650,7 @@ class Undo:
     id: int
     alias: str
     until: datetime
+    resident_id: int  # whose alias the board shows (its read is audited)
 
 
 @dataclass
@@ -717,14 +720,16 @@ def board(shelter: Shelter, at: datetime, *, actor=None) -> Board:
             bed=bed, state=state, stay=stay, hold=holds.get(bed.id) if state == BedState.HELD else None,
             isolation=by_resident.get(stay.resident_id) if stay else None))
     isolation_rooms = [r for r in rooms if r.is_isolation]
+    undo = undoable(shelter, actor, at)
     if actor is not None:
-        shown = {s.resident_id for s in stays.values()} | {i.resident_id for i in in_rooms.values()}
+        shown = ({s.resident_id for s in stays.values()} | {i.resident_id for i in in_rooms.values()}
+                 | {u.resident_id for u in undo})
         record("board.view", actor=actor, at=at, target=shelter, resident_ids=sorted(shown))
     return Board(
         shelter=shelter, rooms=list(views.values()), free_by_category=dict(free),
         isolation_free=sum(1 for r in isolation_rooms if r.id not in in_rooms),
         isolation_total=len(isolation_rooms), occupied=occupied, total_beds=len(beds),
-        undo=undoable(shelter, actor, at),
+        undo=undo,
     )
 
 
@@ -734,7 +739,7 @@ def undoable(shelter: Shelter, actor, now: datetime) -> list[Undo]:
         return []
     since = now - UNDO_WINDOW
     items = [
-        Undo("check_out", stay.id, stay.resident.alias, stay.ended_at + UNDO_WINDOW)
+        Undo("check_out", stay.id, stay.resident.alias, stay.ended_at + UNDO_WINDOW, stay.resident_id)
         for stay in db.session.scalars(
             select(Stay).options(joinedload(Stay.resident)).join(Bed).join(Room)
             .where(Room.shelter_id == shelter.id, Stay.end_reason == StayEnd.CHECKED_OUT,
@@ -742,7 +747,7 @@ def undoable(shelter: Shelter, actor, now: datetime) -> list[Undo]:
             .order_by(Stay.ended_at.desc()))
     ]
     items += [
-        Undo("end_isolation", iso.id, iso.resident.alias, iso.ended_at + UNDO_WINDOW)
+        Undo("end_isolation", iso.id, iso.resident.alias, iso.ended_at + UNDO_WINDOW, iso.resident_id)
         for iso in db.session.scalars(
             select(Isolation).options(joinedload(Isolation.resident))
             .join(Stay, and_(Stay.resident_id == Isolation.resident_id, Stay.ended_at.is_(None)))

@@ -93,5 +93,10 @@ def edit(resident_id: int):
         services.update_resident(resident, _input(form), actor=current_user, at=utcnow())
         return Outcome(_("Saved."), url_for("residents.show", resident_id=resident.id))
 
-    return act(perform, form=form, again=lambda status: _render_form(
-        form, services.get_resident(resident_id, actor=current_user), status))
+    def again(status: int):
+        # The refused form is shown again with the record around it: a read of the record, audited.
+        shown = services.get_resident(resident_id, actor=current_user)
+        services.record_form_view(shown, actor=current_user, at=utcnow())
+        return audited_read(_render_form(form, shown, status))
+
+    return act(perform, form=form, again=again)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from ..audit.services import record
 from ..auth.permissions import can
-from ..errors import DomainError, Forbidden, NotFound, flush_or_conflict
+from ..errors import DomainError, Forbidden, NotFound, OutOfScope, flush_or_conflict
 from ..extensions import db
 from ..validation import clean_text
 from ..beds.models import Stay
@@ -60,7 +60,7 @@ def _shelter_of_new_record(shelter_id: int | None, *, actor) -> int | None:
     """The shelter a new record belongs to: the one chosen (if actor's), else actor's first."""
     if shelter_id is not None:
         if db.session.scalar(select(Shelter.id).where(Shelter.id == shelter_id, in_scope(Shelter.id, actor))) is None:
-            raise DomainError(_("Choose a shelter from the list."), field="shelter_id")
+            _refuse_choice(Shelter, shelter_id, _("Choose a shelter from the list."), field="shelter_id")
         return shelter_id
     if actor is None:
         return first_shelter_id()
@@ -139,9 +139,17 @@ def get_resident(resident_id: int, *, actor, field: str | None = None) -> Reside
     resident = db.session.scalar(select(Resident).where(Resident.id == resident_id, visible_to(actor)))
     if resident is None:
         if field:
-            raise DomainError(_("Choose a resident from the list."), field=field)
+            _refuse_choice(Resident, resident_id, _("Choose a resident from the list."), field=field)
         raise NotFound(_("No such resident."))
     return resident
+
+
+def _refuse_choice(model, row_id: int, message: str, *, field: str):
+    """A field named a row actor may not pick: the field's error, the same whether the row is another
+    shelter's (then audited as a denied access) or does not exist."""
+    if db.session.scalar(select(exists().where(model.id == row_id))):
+        raise OutOfScope(message, field=field, value=row_id)
+    raise DomainError(message, field=field)
 
 
 # Who is listed without a search: in a bed now, or expected: recorded lately and not yet in a bed, or out

@@ -285,6 +285,23 @@ def test_the_one_who_checked_out_can_undo_it_from_the_board(night, make_shelter,
     assert len(_events("stay.check_out_undone")) == 1
 
 
+def test_the_board_audits_the_aliases_of_its_undo_list(night, make_shelter, make_resident):
+    shelter = make_shelter(beds=2, isolation_rooms=1)
+    out_bed, iso_bed = beds_of(shelter)
+    ala, ola = make_resident("Ala"), make_resident("Ola")
+    _checked_in(night, out_bed, ala)
+    _checked_out(night, out_bed)
+    _checked_in(night, iso_bed, ola)
+    started = night.post(f"/beds/{iso_bed.id}/isolate", {"is-room_id": rooms_of(shelter)[0].id, "is-reason": "health",
+                                                         "is-expected_end_at": _local(_now() + timedelta(days=1))})
+    assert started.status_code == 303
+    assert night.post(f"/beds/{iso_bed.id}/end-isolation", {"ei-confirm": "y"}).status_code == 303
+    board = _html(night.get(f"/board/{shelter.id}"))
+    assert "You checked out Ala." in board  # not in a bed any more: shown only in the undo list
+    seen = _events("board.view")[-1]
+    assert seen.target_id == shelter.id and seen.details["resident_ids"] == sorted([ala.id, ola.id])
+
+
 @HTMX
 def test_undo_of_a_check_out_is_refused_after_the_window(night, make_shelter, make_resident, travel, htmx):
     shelter = make_shelter(beds=1)

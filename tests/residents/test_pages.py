@@ -230,3 +230,21 @@ def test_every_page_that_shows_resident_data_is_audited(login_as, housed):
     assert manager.get(f"/beds/{bed_id}", htmx=True).status_code == 200
     panel = last("bed.view")
     assert panel.target_id == bed_id and panel.details["resident_ids"] == [housed.id]
+
+
+def test_a_refused_edit_shows_the_record_again_and_is_audited_as_a_read(login_as, housed):
+    manager = login_as("manager", locale="en")
+
+    def views():
+        return db.session.scalars(select(AuditEvent.details).where(
+            AuditEvent.action == "resident.view", AuditEvent.actor_id == manager.user.id,
+            AuditEvent.target_id == housed.id).order_by(AuditEvent.id)).all()
+
+    before = len(views())
+    refused = manager.post(f"/residents/{housed.id}/edit", {"alias": "", "sex": "female", "age_band": "adult",
+                                                            "languages": "Kept language"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and 'id="alias-error"' in html and 'value="Kept language"' in html
+    assert views()[before:] == [{"page": "edit"}]
+    db.session.refresh(housed)
+    assert housed.alias == "Ala" and housed.languages == "Ukrainian"
