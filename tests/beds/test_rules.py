@@ -2,6 +2,7 @@
 refusals that show the bed as it is, and hostile ids. Each action as a full page (303) and as htmx (200)."""
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from uuid import uuid4
 
@@ -174,6 +175,60 @@ def test_a_man_is_not_moved_into_a_womans_bed_without_a_reason(night, login_as, 
     assert event.details["category_override"] == "Leak in the men's room"
 
 
+@pytest.mark.parametrize("category, who, fits", [
+    ("child_cot", {"sex": "female", "age_band": "adult"}, False),  # an adult in a cot
+    ("child_cot", {"sex": "male", "age_band": "adult"}, False),
+    ("child_cot", {"sex": "male", "age_band": "child", "birth_year": 2022}, True),
+    ("child_cot", {"sex": "female", "age_band": "child", "birth_year": 2020}, True),
+    ("family", {"sex": "male", "age_band": "adult"}, True),  # a family room takes anyone
+    ("family", {"sex": "female", "age_band": "child", "birth_year": 2019}, True),
+    ("family", {"sex": "other", "age_band": "adult"}, True),
+    ("woman", {"sex": "female", "age_band": "child", "birth_year": 2018}, False),  # the age band counts too
+    ("man", {"sex": "male", "age_band": "child", "birth_year": 2018}, False),
+    ("woman", {"sex": "other", "age_band": "adult"}, True),
+])
+def test_the_category_guard_reads_sex_and_age_band(night, login_as, make_shelter, make_resident, add_bed, category,
+                                                   who, fits):
+    shelter = make_shelter(beds=0, isolation_rooms=0)
+    bed = add_bed(shelter, category)
+    person = make_resident("Kim", **who)
+    trainer = login_as("trainer", locale="en")  # may not override: a misfit is refused at the resident
+    response = trainer.post(f"/beds/{bed.id}/check-in", {"ci-resident_id": person.id})
+    if fits:
+        assert response.status_code == 303, _html(response)
+        assert _count(Stay, Stay.bed_id == bed.id, Stay.ended_at.is_(None)) == 1
+        return
+    body = _refused(response, 422, False)
+    assert "Kim does not fit a bed of the category" in body and 'id="ci-resident_id-error"' in body
+    assert _count(Stay) == 0
+    # a night worker may put them there anyway, with a reason that goes to the audit log
+    ok = night.post(f"/beds/{bed.id}/check-in", {"ci-resident_id": person.id, "ci-override": "y",
+                                                 "ci-override_reason": "Mother and child together"})
+    assert ok.status_code == 303
+    [event] = _events("stay.check_in")
+    assert event.details["category_override"] == "Mother and child together"
+
+
+def test_the_move_list_shows_the_beds_that_fit_first(night, make_shelter, make_resident, add_bed):
+    shelter = make_shelter(beds=1, isolation_rooms=0)
+    [first_bed] = beds_of(shelter)  # R1 · B1, a woman's bed
+    cot = add_bed(shelter, "child_cot", room_name="A-cots")  # listed first by room name, but does not fit
+    mans = add_bed(shelter, "man", room_name="B-men")
+    family = add_bed(shelter, "family", room_name="C-family")
+    womans = add_bed(shelter, "woman", room_name="D-women")
+    ala = make_resident("Ala")
+    _checked_in(night, womans, ala)
+    panel = _html(night.get(f"/beds/{womans.id}"))
+    select_html = panel[panel.index('name="m-to_bed_id"'):]
+    select_html = select_html[:select_html.index("</select>")]
+    offered = re.findall(r'<option[^>]*value="(\d+)"[^>]*>([^<]*)</option>', select_html)
+    order = [int(value) for value, _label in offered]
+    fitting, misfits = [family.id, first_bed.id], [cot.id, mans.id]
+    assert order == fitting + misfits, offered
+    assert [label.endswith("does not fit") for _v, label in offered] == [False, False, True, True]
+    assert "Beds that fit come first." in panel
+
+
 # --- 2. check-in time bounds ----------------------------------------------------------------------
 
 NEW = {"ci-new_alias": "Mira", "ci-new_sex": "female", "ci-new_age_band": "adult"}
@@ -212,6 +267,28 @@ def test_backdating_within_the_limit_is_fine_beyond_it_refused(night, make_shelt
         assert 'id="ci-at-error"' in body and "at most 48 hours back" in body
         assert f'value="{_local(beyond)}"' in body
     assert _count(Stay) == 1
+
+
+@HTMX
+def test_a_check_in_before_the_persons_previous_stay_ended_is_refused_at_the_field(night, make_shelter,
+                                                                                   make_resident, htmx):
+    shelter = make_shelter(beds=2)
+    first, second = beds_of(shelter)
+    ala = make_resident("Ala")
+    assert night.post(f"/beds/{first.id}/check-in", {"ci-resident_id": ala.id,
+                                                     "ci-at": _local(_now() - timedelta(hours=10))}).status_code == 303
+    _checked_out(night, first)
+    ended = db.session.scalar(select(Stay.ended_at).where(Stay.resident_id == ala.id))
+    before_it_ended = ended - timedelta(hours=2)  # within 48 hours, on a bed never used: only her stay is in the way
+    refused = night.post(f"/beds/{second.id}/check-in", {"ci-resident_id": ala.id, "ci-at": _local(before_it_ended)},
+                         htmx=htmx)
+    body = _refused(refused, 422, htmx)
+    assert 'id="ci-at-error"' in body and "Ala was still in another bed then" in body
+    assert f'value="{_local(before_it_ended)}"' in body
+    assert _count(Stay, Stay.resident_id == ala.id) == 1
+    after_it = night.post(f"/beds/{second.id}/check-in", {"ci-resident_id": ala.id,
+                                                          "ci-at": _local(ended + timedelta(minutes=1))}, htmx=htmx)
+    _succeeded(after_it, htmx, f"/board/{shelter.id}#bed-{second.id}")
 
 
 @HTMX
@@ -467,6 +544,49 @@ def test_isolation_in_place_blocks_the_rooms_other_beds(night, login_as, make_sh
     # once the isolation ends, the room's bed is free again
     assert night.post(f"/beds/{r1b1.id}/end-isolation", {"ei-confirm": "y"}).status_code == 303
     assert f'id="bed-{r1b2.id}" class="bed bed-free"' in _html(night.get(f"/board/{shelter.id}"))
+
+
+NO_ROOM_HERE = "No isolation room is free in this shelter."
+IN_PLACE_OFFER = "You can isolate the resident in place"
+OTHERS_OFFER = "Other shelters have free isolation rooms; they are listed below."
+
+
+@pytest.mark.parametrize("alone, elsewhere", [(True, True), (True, False), (False, True)],
+                         ids=["alone-and-elsewhere", "alone-only", "shared-but-elsewhere"])
+def test_with_no_isolation_room_free_the_panel_says_so_and_offers_what_can_be_done(night, make_shelter,
+                                                                                   make_resident, alone, elsewhere):
+    here = make_shelter(beds=2, beds_per_room=2, isolation_rooms=1)
+    taken = make_resident("Ola")
+    b1, b2 = beds_of(here)
+    _checked_in(night, b2, taken)
+    assert _isolate(night, b2, rooms_of(here)[0].id).status_code == 303  # the shelter's one isolation room is taken
+    if alone:  # Ala gets a room of her own (a second regular room)
+        from tests.factories import make_bed, make_room
+
+        b1 = make_bed(make_room(here, "Single"), "S1")
+        db.session.commit()
+    ala = make_resident("Ala")
+    _checked_in(night, b1, ala)
+    if elsewhere:
+        there = make_shelter(beds=1, isolation_rooms=1, name="Far house")
+        far_room = rooms_of(there)[0]
+    panel = _html(night.get(f"/beds/{b1.id}"))
+    assert NO_ROOM_HERE in panel
+    assert (IN_PLACE_OFFER in panel) is alone and ('value="here"' in panel) is alone
+    assert (OTHERS_OFFER in panel) is elsewhere
+    if elsewhere:
+        assert f'value="{far_room.id}"' in panel and "Far house · Iso1" in panel
+
+
+def test_with_no_room_free_anywhere_and_a_shared_room_the_panel_says_what_to_do(night, make_shelter, make_resident):
+    shelter = make_shelter(beds=2, beds_per_room=2, isolation_rooms=0)
+    b1, b2 = beds_of(shelter)
+    _checked_in(night, b1, make_resident("Ala"))
+    _checked_in(night, b2, make_resident("Ola"))
+    panel = _html(night.get(f"/beds/{b1.id}"))
+    assert NO_ROOM_HERE in panel and IN_PLACE_OFFER not in panel and OTHERS_OFFER not in panel
+    assert "Move the resident to a room of their own first" in panel
+    assert f'action="/beds/{b1.id}/isolate"' not in panel
 
 
 @HTMX

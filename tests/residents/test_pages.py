@@ -1,7 +1,9 @@
 """Resident pages: who sees what, the audit of every read, the record form."""
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
+from uuid import uuid4
 
 import pytest
 from sqlalchemy import func, select
@@ -114,6 +116,30 @@ def test_too_long_a_search_is_the_fields_error_with_what_was_typed(login_as, hou
     assert fragment.status_code == 422 and 'id="q-error"' in fragment.get_data(as_text=True)
     at_the_limit = c.get(f"/residents?q={quote(typed[:60])}")
     assert at_the_limit.status_code == 200 and "No resident found." in at_the_limit.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("taps", [2, 10])
+def test_new_resident_sent_twice_creates_one_and_answers_the_same(login_as, make_shelter, taps):
+    """A double tap on a slow phone (or a retry after a time-out) sends the form's one-time token again."""
+    make_shelter(beds=1)
+    c = login_as("night", locale="en")
+    form = c.get("/residents/new").get_data(as_text=True)
+    [token] = re.findall(r'name="form_token" value="([0-9a-f]+)"', form)
+    data = {"alias": "Double Tap", "sex": "female", "age_band": "adult", "form_token": token}
+    answers = [c.post("/residents/new", data) for _ in range(taps)]
+    assert {a.status_code for a in answers} == {303}
+    assert len({a.headers["Location"] for a in answers}) == 1
+    [resident] = db.session.scalars(select(Resident).where(Resident.alias == "Double Tap")).all()
+    assert answers[0].headers["Location"] == f"/residents/{resident.id}"
+    created = db.session.scalar(select(func.count(AuditEvent.id)).where(AuditEvent.action == "resident.create",
+                                                                       AuditEvent.target_id == resident.id))
+    assert created == 1
+    # the same answer: the page it leads to says what the first one did
+    assert f"Double Tap added with code {resident.code}." in c.get(answers[-1].headers["Location"]).get_data(
+        as_text=True)
+    # a new form (a new token) is a new resident
+    again = c.post("/residents/new", {**data, "form_token": uuid4().hex})
+    assert again.status_code == 303 and again.headers["Location"] != answers[0].headers["Location"]
 
 
 def test_create_resident_with_all_fields(login_as):
