@@ -4,6 +4,10 @@ Built from the app's URL map and the forms its pages show, so a new route or fie
 editing this test: each GET page is read (with real ids) for its <form>s, each field of each form is sent
 hostile values with the rest of the form filled in as a person would, each id in each URL is sent values
 outside the database's integer range, and each POST route gets bodies a browser's form never sends.
+
+The roles include a night worker of one shelter (A), who gets 404 for every page of shelter B. Hostile
+values are shared out across the roles' runs (PER_ROLE each, in turn) so that a full run sends every
+value to every field at least once without sending each one in every role's run; the last test checks it.
 """
 from __future__ import annotations
 
@@ -20,14 +24,17 @@ from sqlalchemy import select, text
 from werkzeug.exceptions import HTTPException
 
 from shelter_app import timeutil
+from shelter_app.auth.permissions import can
 from shelter_app.extensions import db
 from shelter_app.timeutil import local_input_value
 from tests import factories
 from tests.conftest import PASSWORD, Client, beds_of, rooms_of
 from tests.handovers.scene import write_shift
 
-ROLES = ["manager", "trainer", "night", "casemanager", "admin"]
-STAFF = {"manager", "trainer", "night"}
+# "night_one": a night worker of shelter A only (make_user("night", shelters=[a])): B's ids answer 404.
+ROLES = ["manager", "trainer", "night", "night_one", "casemanager", "admin"]
+STAFF = {"manager", "trainer", "night", "night_one"}
+ONE_SHELTER = "night_one"
 
 # Ids a database INTEGER cannot hold, and ids no row has.
 HOSTILE_IDS = ["2147483648", "9223372036854775808", "-1", "0"]
@@ -51,6 +58,9 @@ FILE = object()  # stands for a file part sent in a field's place
 MAY_GROW = {"audit_events", "login_failures", "user_sessions"}
 REFUSED = {400, 401, 403, 404, 405, 409, 413, 422, 429}
 _seq = count(1)
+# Each role sends each field (and each URL id, query string and body kind) this many of its hostile values,
+# in turn; the first role of the run to meet a field also sends it every value no role sent before it.
+PER_ROLE = 2
 
 
 # --- reading forms off the pages -----------------------------------------------------------
@@ -163,15 +173,18 @@ def route_of(app, path: str, method: str):
 
 # --- the scene: real rows of every kind a URL names ---------------------------------------------
 
-def build_world(role, user, make_shelter, make_resident, make_user):
-    """Shelters with beds in every state, residents, referrals, a token and a second user; their ids."""
+def build_shelters(make_shelter):
+    """Shelter A, with beds in every state once build_world is done, and shelter B."""
+    return make_shelter(beds=12, isolation_rooms=2, beds_per_room=4), make_shelter(beds=2, isolation_rooms=1)
+
+
+def build_world(role, user, a, b, make_resident, make_user):
+    """Beds of A in every state, residents, referrals, a token and a second user; their ids."""
     from shelter_app.api import services as api
     from shelter_app.beds import services as beds
     from shelter_app.referrals import services as referrals
 
     now = timeutil.utcnow()
-    a = make_shelter(beds=12, isolation_rooms=2, beds_per_room=4)
-    b = make_shelter(beds=2, isolation_rooms=1)
     bs = beds_of(a)
     actor = user if role in STAFF else None
     r = [make_resident() for _ in range(6)]
@@ -228,12 +241,13 @@ def counts() -> dict[str, int]:
     return dict(zip(tables, row, strict=True))
 
 
-def urls_of(rule, ids: dict, *, every: bool) -> list[str]:
-    """URLs of rule with real ids (every one of them for each argument if every, else the first)."""
+def urls_of(rule, ids: dict, *, every: bool) -> list[tuple[str, dict]]:
+    """URLs of rule with real ids (every one of them for each argument if every, else the first), each with
+    the values it was built from."""
     from itertools import product
 
     choices = [[(arg, v) for v in values][: None if every else 1] for arg, values in _choices(rule, ids).items()]
-    return [_build(rule, dict(combo)) for combo in product(*choices)]
+    return [(_build(rule, dict(combo)), dict(combo)) for combo in product(*choices)]
 
 
 def _choices(rule, ids: dict) -> dict[str, list]:
@@ -248,6 +262,25 @@ def _build(rule, values: dict) -> str:
     for arg, value in values.items():
         path = re.sub(r"<(?:[^<>:]+:)?" + re.escape(arg) + r">", str(value), path)
     return path
+
+
+# What the roles' runs sent so far in this test session: (what, endpoint, name) -> (how many hostile values
+# it has, the indexes of those sent). Filled as requests go out; test_every_hostile_value_reached_every_field
+# reads it after the roles' runs.
+SENT: dict[tuple, tuple[list, set[int]]] = {}
+RAN: set[str] = set()  # the roles whose runs took place
+
+
+def share(key: tuple, values: list, start: int) -> list[tuple[int, object]]:
+    """(index, value) of the values this role sends to key: PER_ROLE of them in turn from start, and every
+    value no role before it in this run sent, so that across a run each value reaches each field once."""
+    _values, sent = SENT.setdefault(key, (values, set()))
+    mine = {(start + i) % len(values) for i in range(min(PER_ROLE, len(values)))}
+    return [(i, values[i]) for i in sorted(mine | (set(range(len(values))) - sent))]
+
+
+def sent(key: tuple, index: int) -> None:
+    SENT[key][1].add(index)
 
 
 class Fuzzer:
@@ -281,15 +314,23 @@ class Fuzzer:
 
 # --- the test ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("role", [*ROLES, None], ids=[*ROLES, "anonymous"])
-def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter, make_resident, login_as):
+def sign_in(app, role, a, make_user) -> tuple[Client, object]:
+    c = Client(app)
     if role is None:
-        c = Client(app)
-        user = None
-    else:
-        c = login_as(role, **({"organisation": "Org A"} if role == "casemanager" else {}))
-        user = c.user
-    ids = build_world(role, user, make_shelter, make_resident, make_user)
+        return c, None
+    kw = {"organisation": "Org A"} if role == "casemanager" else {"shelters": [a]} if role == ONE_SHELTER else {}
+    user = make_user("night" if role == ONE_SHELTER else role, **kw)
+    assert c.login(user.username).status_code == 303
+    return c, user
+
+
+@pytest.mark.parametrize("role", [*ROLES, None], ids=[*ROLES, "anonymous"])
+def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter, make_resident):
+    a, b = build_shelters(make_shelter)
+    c, user = sign_in(app, role, a, make_user)
+    ids = build_world(role, user, a, b, make_resident, make_user)
+    # What a worker of A only must not reach: each of B's ids answers 404, as a missing one.
+    foreign = {("shelter_id", b.id)} | {("bed_id", bed.id) for bed in beds_of(b)} if role == ONE_SHELTER else set()
     fz = Fuzzer(str(role))
     rules = [r for r in app.url_map.iter_rules() if r.endpoint != "static"]
 
@@ -300,8 +341,12 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
     for rule in rules:
         if "GET" not in rule.methods:
             continue
-        for url in urls_of(rule, ids, every=True):
-            response = fz.check(c.get(url), f"GET {url}", refused=False)
+        for url, values in urls_of(rule, ids, every=True):
+            of_b = foreign & set(values.items())
+            # B's ids answer as missing ones (404), where the role may open the page at all (else 403).
+            expect = ({404} if can(user, app.view_functions[rule.endpoint].permission) else {403}) if of_b else None
+            response = fz.check(c.get(url), f"GET {url}" + (f" (B's {sorted(of_b)})" if of_b else ""),
+                                refused=False, expect=expect)
             if response.status_code != 200 or response.mimetype != "text/html":
                 continue
             html = response.get_data(as_text=True)
@@ -318,13 +363,12 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
                 if parts.query and not parts.netloc:
                     params.setdefault(parts.path, set()).update(k for k, _v in parse_qsl(parts.query))
 
-    # Hostile values are dealt out in turn (by role and by field), so that each field gets some in each
-    # role's run and every field of a form seen by several roles gets all of them across the runs.
+    # Hostile values are dealt out in turn (by role and by field), PER_ROLE at a time; a value no role has
+    # sent to a field yet in this run goes out too (see share), so a full run sends every one everywhere.
     turn = count(ROLES.index(role) * 7 if role in ROLES else 3)
 
-    def deal(values: list, n: int) -> list:
-        start = next(turn)
-        return [values[(start + i) % len(values)] for i in range(min(n, len(values)))]
+    def deal(key: tuple, values: list) -> list[tuple[int, object]]:
+        return share(key, values, next(turn))
 
     # 2. Ids in every URL: outside the integer range, or naming nothing, they answer 404 before any view.
     for rule in rules:
@@ -332,17 +376,21 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
         for arg in [a for a in sorted(rule.arguments) if not hasattr(rule._converters[a], "items")]:
             fz.covered_routes.add(rule.endpoint)
             for method in sorted(rule.methods & {"GET", "POST"}):
-                for bad in deal(HOSTILE_IDS, 2):
+                key = ("url", rule.endpoint, arg, method)
+                for i, bad in deal(key, HOSTILE_IDS):
                     url = _build(rule, {**real, arg: bad})
                     response = c.get(url) if method == "GET" else c.post(url, {})
                     fz.check(response, f"{method} {url}", expect={404})
+                    sent(key, i)
 
     # 3. Query strings: every parameter a page links with, and the usual ones, hostile.
     for url in pages:
         names = params.get(urlsplit(url).path, set()) | {"q", "next", "shelter_id", "polling_since", "page"}
-        for bad in deal([NUL, "9223372036854775808", CONTROL, BIDI], 1):
+        key = ("query", route_of(app, urlsplit(url).path, "GET"), "")
+        for i, bad in deal(key, [NUL, "9223372036854775808", CONTROL, BIDI]):
             target = f"{url}?{urlencode({n: bad for n in sorted(names)})}"
             fz.check(c.get(target), f"GET {target[:120]}", refused=False)
+            sent(key, i)
 
     # 4. Every field of every form, hostile values one at a time, the rest filled in as a person would.
     for (endpoint, method, _names), (form, target) in sorted(forms.items(), key=lambda kv: kv[0][:2]):
@@ -355,8 +403,9 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
             kind = f.kind if f.kind in HOSTILE else "text"
             if kind == "hidden" and not f.value.isdigit():  # a token or a word, not an id
                 kind = "password"
-            fz.covered_fields.add((endpoint, re.sub(r"\d+", "#", f.name)))
-            for bad in deal(HOSTILE[kind] + ([FILE] if method == "post" else []), 2):
+            key = ("field", endpoint, re.sub(r"\d+", "#", f.name))
+            fz.covered_fields.add(key[1:])
+            for i, bad in deal(key, HOSTILE[kind] + ([FILE] if method == "post" else [])):
                 if bad is FILE:
                     # A file where text is expected.
                     data = {k: v[0] if len(v) == 1 else v for k, v in base.items()}
@@ -366,6 +415,7 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
                 else:
                     what = f"{method.upper()} {target} {f.name}={bad[:30]!r}"
                     response = fz.check(send(target, {**base, f.name: [bad]}), what, refused=method == "post")
+                sent(key, i)
                 # -1 is a number like any other to the form; the service refuses it, maybe for the whole form.
                 if method == "post" and response.status_code == 422 and f.kind != "hidden" and bad != "-1":
                     fz.failures += filter(None, [_not_named(response, f, None if bad is FILE else bad, what)])
@@ -388,8 +438,9 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
     for rule in posts:
         fz.covered_routes.add(rule.endpoint)
         refused = rule.endpoint != "auth.logout"
-        for url in urls_of(rule, ids, every=False):
-            for name, body, content_type in deal(bodies, 2):
+        key = ("body", rule.endpoint, "")
+        for url, _values in urls_of(rule, ids, every=False):
+            for i, (name, body, content_type) in deal(key, bodies):
                 if body is None:
                     response = c.post(url, {"confirm": (io.BytesIO(b"y"), "y.txt"), "csrf_token": token}, csrf=False,
                                       content_type=content_type)
@@ -397,17 +448,36 @@ def test_hostile_input_is_refused_everywhere(app, role, make_user, make_shelter,
                     response = c.request("POST", url, data=body, content_type=content_type,
                                          headers={"X-CSRFToken": token, "Accept-Language": "en"})
                 fz.check(response, f"POST {url} {name}", refused=refused)
+                sent(key, i)
 
     # Every POST route this role may use showed its form on some page, and that form was fuzzed.
-    from shelter_app.auth.permissions import can
-
     fuzzed = {endpoint for endpoint, _m, _n in forms}
     usable = {r.endpoint for r in posts if (perm := getattr(app.view_functions[r.endpoint], "permission", None))
               and user is not None and can(user, perm)}
     assert usable <= fuzzed, f"no form found on any page for {sorted(usable - fuzzed)}"
     assert {r.endpoint for r in rules if r.arguments} <= fz.covered_routes
     assert not fz.failures, f"{len(fz.failures)} of {fz.sent} requests as {role}:\n" + "\n".join(fz.failures[:60])
+    RAN.add(role or "anonymous")
     print(f"{role}: {fz.sent} requests, {len(forms)} forms, {len(fz.covered_fields)} fields")
+
+
+def test_every_hostile_value_reached_every_field():
+    """After the roles' runs (above, in this file's order): every field, URL id, query string and POST route
+    any role met got each of its hostile values at least once."""
+    if not SENT:
+        pytest.skip("no role's run took place in this session")
+    missing = {key: [values[i] for i in range(len(values)) if i not in done]
+               for key, (values, done) in SENT.items() if len(done) < len(values)}
+    assert not missing, f"{len(missing)} of {len(SENT)} never got some of their values: " + "; ".join(
+        f"{key}: {[str(v)[:20] for v in left]}" for key, left in sorted(missing.items())[:40])
+    # Fields one role alone meets: a share per role would have left them values short.
+    for role, key, wanted in [
+            ("anonymous", ("field", "auth.login", "username"), [NUL, FILE]),
+            ("casemanager", ("field", "referrals.new", "arrival_from"), ["0001-01-01T00:00", FILE])]:
+        if role in RAN:
+            values, done = SENT[key]
+            got = [values[i] for i in done]
+            assert all(any(w is v for v in got) for w in wanted), (key, [str(v)[:20] for v in got])
 
 
 def _sender(c: Client, method: str):
