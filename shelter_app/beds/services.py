@@ -196,6 +196,17 @@ def _check_in_time(bed: Bed, resident: Resident, at: datetime, now: datetime, *,
                             t=_local(person_free_since)), field="at")
 
 
+def _not_before_earlier_stays(bed: Bed, resident: Resident, now: datetime) -> datetime:
+    """The moment of a check-in "now": now, or the end of the bed's or the person's last stay if later.
+
+    A check-out that ended the bed's stay a moment after this request began, and held the bed's lock
+    meanwhile, happened before this check-in: it is dated after it, not refused as overlapping it.
+    """
+    ended = db.session.scalar(select(func.max(Stay.ended_at)).where(
+        or_(Stay.bed_id == bed.id, Stay.resident_id == resident.id)))
+    return max(now, ended) if ended is not None else now
+
+
 def _local(value: datetime) -> str:
     from flask_babel import format_datetime
 
@@ -378,7 +389,6 @@ class CheckIn:
 
 def check_in(bed_id: int, arrival: CheckIn, *, actor, now: datetime) -> Stay:
     """Put a resident (or a new arrival, recorded now) in a bed; an active hold on it is used up."""
-    at = arrival.at or now
     bed = lock(beds=[bed_id], actor=actor, at=now)[bed_id]
     if bed.room.is_isolation:
         raise DomainError(_("Choose a bed, not an isolation room."), field="bed_id")
@@ -399,6 +409,7 @@ def check_in(bed_id: int, arrival: CheckIn, *, actor, now: datetime) -> Stay:
         raise Conflict(_("%(alias)s is already checked in (room %(room)s, bed %(bed)s).",
                          alias=resident.alias, room=current.bed.room.name, bed=current.bed.label))
     override = _check_fit(bed, resident, arrival.override_reason, actor=actor, field_name="resident_id")
+    at = arrival.at or _not_before_earlier_stays(bed, resident, now)
     _check_in_time(bed, resident, at, now, actor=actor, backdate_confirmed=arrival.confirm_backdate)
     if state is BedState.HELD:
         _release_expired_holds(bed, now)

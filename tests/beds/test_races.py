@@ -5,8 +5,11 @@ two threads behind a barrier, by two signed-in users, each on its own connection
 Whatever the interleaving, the bed must end in exactly one legal state, every answer must be 200 or
 409 (never 5xx), the loser of two actions that exclude each other gets a 409 showing a message and the
 bed's panel as it now is, and no change is made twice (the audit log has one event per change).
-Some pairs span two beds: a move to X against a check-in to X, and an isolation in place of A's room
-against a check-in to or a hold on X in the same room (a room isolated in place takes nobody else).
+Some pairs span two beds: a move to X against a check-in to, a hold on or out of service of X, two
+occupants moved to X, an isolation in place of A's room against a check-in to or a hold on X in the same
+room (a room isolated in place takes nobody else), and the end (or the undone end) of A's occupant's
+isolation against isolating X's occupant into that same isolation room. The undo of a check-out or of an
+end of isolation is raced too; its id is read once the start state is set.
 
 Everything goes through HTTP and raw SQL on the tables, so the test does not depend on how the
 application code is organised. RACE_TRIALS (default 5) sets the number of trials per pair.
@@ -35,6 +38,12 @@ TRIALS = int(os.environ.get("RACE_TRIALS") or 5)
 PASSWORD = "two taps at the same time"
 HTTP_TIMEOUT = 60  # seconds, per request: generous, a slow CI machine must not make the test flaky
 SETUP_OK = (200, 204, 303)  # a setup POST ends in a redirect (HX-Redirect for htmx); the rows are checked after
+
+# The 409 of a transaction the database aborted (deadlock, serialization) or a constraint refused (web.act).
+LOST_RACE = "Someone else changed this at the same moment. Look at it again and retry."
+
+# Start states with a second occupant, r3: in X (whose occupant is isolated into A's occupant's room) or Y.
+SECOND_OCCUPANT = {"isolated_other": "X", "isolation_ended": "X", "two_occupied": "Y"}
 
 # What the bed's panel says about its state (the user's language is English).
 STATE_TEXT = {"free": "free", "held": "held", "occupied": "occupied", "out": "out of service",
@@ -153,9 +162,20 @@ class Act:
         return f"{self.kind}{where}" + (f"->{self.to}" if self.to else "")
 
     def request(self, trial: Trial, resident: str) -> tuple[str, dict]:
-        """Path and form fields; resident is the trial role of whom a check-in puts in the bed."""
+        """Path and form fields; resident is the trial role of whom a check-in puts in the bed.
+
+        An undo names the stay or isolation of r0 the start state ended: read from the database now.
+        """
         path = f"/beds/{trial.beds[self.bed]}/"
         now = timeutil.utcnow()
+        if self.kind in ("undo_check_out", "undo_end_isolation"):
+            table, ended = (("stays", "end_reason = 'checked_out'") if self.kind == "undo_check_out"
+                            else ("isolations", "ended_at IS NOT NULL"))
+            row_id = _scalar(f"SELECT max(id) FROM {table} WHERE resident_id = :r AND {ended}",
+                             r=trial.residents["r0"])
+            db.session.rollback()
+            assert row_id is not None, f"trial {trial.n}: nothing of r0's to undo in {table}"
+            return f"/board/{trial.shelter}/undo/{self.kind.removeprefix('undo_')}/{row_id}", {}
         if self.kind == "check_in":
             return path + "check-in", {"ci-resident_id": trial.residents[resident]}
         if self.kind == "hold":
@@ -196,6 +216,9 @@ class Pair:
     exclusive: bool
     final: Callable
     must_win: str | None = None
+    # The trial's isolation room is made before the dorm (a lower room id): rooms are locked in id order, and
+    # this is the order in which an end of isolation once waited in a circle with an isolation into its room.
+    iso_first: bool = False
 
     @property
     def id(self) -> str:
@@ -206,13 +229,16 @@ class Pair:
         return sorted(roles)
 
     def resident_roles(self) -> list[str]:
-        roles = ["r0"] if self.start in ("occupied", "isolated") else []
+        """r0 in A at the start, r3 in X or Y at the start, r1/r2 checked in by A/B."""
+        roles = ["r0"] if self.start != "free" and self.start not in ("held", "out") else []
         roles += [r for r, act in (("r1", self.a), ("r2", self.b)) if act.kind == "check_in"]
+        roles += ["r3"] if self.start in SECOND_OCCUPANT else []
         return roles
 
     def needs_room(self) -> bool:
         """Each trial has an isolation room of its own."""
-        return self.start == "isolated" or "isolate" in (self.a.kind, self.b.kind)
+        return (self.start in ("isolated", "isolated_other", "isolation_ended")
+                or "isolate" in (self.a.kind, self.b.kind))
 
     def own_rooms(self) -> bool:
         """Each trial's beds are in a regular room of their own (a room isolated in place holds one trial)."""
@@ -224,8 +250,9 @@ class Trial:
     n: int
     beds: dict[str, int]       # role ("A", "X", "Y") -> bed id
     labels: dict[str, str]     # role -> bed label
-    residents: dict[str, int]  # role ("r0" occupant at the start, "r1"/"r2" checked in by A/B) -> id
+    residents: dict[str, int]  # role ("r0"/"r3" occupants at the start, "r1"/"r2" checked in by A/B) -> id
     room: int | None           # the room this trial isolates in: its isolation room, or its own regular room
+    shelter: int               # the trial's shelter (an undo is addressed through its board)
 
 
 # --- reading the database ------------------------------------------------------------------
@@ -328,6 +355,10 @@ class World:
         return [(self._role_of_bed.get(b, f"bed id {b}"), reason) for b, reason in _rows(
             "SELECT bed_id, end_reason FROM stays WHERE resident_id = :r ORDER BY id", r=self.t.residents[resident])]
 
+    def stay_ids(self, resident: str) -> list[int]:
+        return [i for (i,) in _rows("SELECT id FROM stays WHERE resident_id = :r ORDER BY id",
+                                    r=self.t.residents[resident])]
+
     def isolations(self, resident: str) -> list[tuple[bool, bool]]:
         """The resident's isolations: (in this trial's room, still open)."""
         return [(room == self.t.room, ended is None) for room, ended in _rows(
@@ -426,11 +457,13 @@ def check_invariants(w: World) -> None:
     stays = _rows("SELECT id, resident_id, ended_at, end_reason, checkout_reason FROM stays "
                   "WHERE bed_id IN :beds OR resident_id IN :residents ORDER BY id", beds=beds, residents=residents)
     for stay_id, resident_id, ended_at, end_reason, checkout_reason in stays:
-        check_outs = w.audits("stay.check_out", "stays", stay_id)
+        # An undone check-out leaves its event and one 'stay.check_out_undone' after it.
+        check_outs, undone = w.audits("stay.check_out", "stays", stay_id), w.audits("stay.check_out_undone", "stays",
+                                                                                      stay_id)
         expected = 1 if end_reason == "checked_out" else 0
-        if check_outs != expected:
+        if check_outs - undone != expected or undone > check_outs:
             w.problem(f"stay {stay_id} ({w.resident_name(resident_id)}, end_reason {end_reason!r}) has {check_outs} "
-                      f"'stay.check_out' audit events, expected {expected}")
+                      f"'stay.check_out' and {undone} 'stay.check_out_undone' audit events, expected {expected} net")
         if end_reason == "checked_out" and checkout_reason is None:
             w.problem(f"stay {stay_id} is checked out without a checkout_reason")
         if end_reason == "moved":
@@ -449,9 +482,10 @@ def check_invariants(w: World) -> None:
     for iso_id, ended_at in _rows("SELECT id, ended_at FROM isolations WHERE resident_id IN :residents",
                                   residents=residents):
         ends, expected = w.audits("isolation.end", "isolations", iso_id), int(ended_at is not None)
-        if ends != expected:
-            w.problem(f"isolation {iso_id} (ended: {ended_at is not None}) has {ends} 'isolation.end' audit events, "
-                      f"expected {expected}")
+        undone = w.audits("isolation.end_undone", "isolations", iso_id)
+        if ends - undone != expected or undone > ends:
+            w.problem(f"isolation {iso_id} (ended: {ended_at is not None}) has {ends} 'isolation.end' and {undone} "
+                      f"'isolation.end_undone' audit events, expected {expected} net")
 
 
 # --- the end states that may follow each pair ------------------------------------------------
@@ -619,6 +653,83 @@ def _in_place_hold(w, a_won, b_won):
     w.expect("occupants of A", w.occupants("A"), ["r0"])
 
 
+def _isolated_end_isolate_other(w, a_won, b_won):
+    w.expect("isolations of r0 (in the room, open)", w.isolations("r0"), [(True, False)])
+    # Ended first, the room was free for X's occupant; isolated first, the room was still r0's.
+    w.expect("isolations of r3 (in the room, open)", w.isolations("r3"), [(True, True)] if b_won else [])
+    w.expect("occupants of A, X", (w.occupants("A"), w.occupants("X")), (["r0"], ["r3"]))
+
+
+def _undo_check_out_check_in(w, a_won, b_won):
+    if a_won:
+        w.expect("occupants of A", w.occupants("A"), ["r1"])
+        w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", "checked_out")])
+    else:
+        w.expect("occupants of A", w.occupants("A"), ["r0"])
+        w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", None)])
+        w.expect("open stays of r1", w.beds_of("r1"), [])
+    w.expect("'stay.check_out_undone' audit events", sum(w.audits("stay.check_out_undone", "stays", stay_id)
+                                                       for stay_id in w.stay_ids("r0")), 0 if a_won else 1)
+
+
+def _undo_end_isolation_isolate(w, a_won, b_won):
+    if a_won:  # X's occupant took the room: r0's isolation stays ended
+        w.expect("isolations of r3 (in the room, open)", w.isolations("r3"), [(True, True)])
+        w.expect("isolations of r0 (in the room, open)", w.isolations("r0"), [(True, False)])
+    else:
+        w.expect("isolations of r0 (in the room, open)", w.isolations("r0"), [(True, True)])
+        w.expect("isolations of r3 (in the room, open)", w.isolations("r3"), [])
+    w.expect("occupants of A, X", (w.occupants("A"), w.occupants("X")), (["r0"], ["r3"]))
+
+
+def _check_out_then_check_in(w, a_won, b_won):
+    w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", "checked_out")])
+    w.expect("occupants of A", w.occupants("A"), ["r2"] if b_won else [])
+
+
+def _check_out_then_hold(w, a_won, b_won):
+    w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", "checked_out")])
+    w.expect("state of A", w.state("A"), "held" if b_won else "free")
+    w.expect("holds of A (released, reason)", w.holds("A"), [(False, None)] if b_won else [])
+
+
+def _check_out_then_out(w, a_won, b_won):
+    w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", "checked_out")])
+    w.expect("state of A", w.state("A"), "out" if b_won else "free")
+
+
+def _move_hold_x(w, a_won, b_won):
+    if a_won:
+        w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", "moved"), ("X", None)])
+        w.expect("holds of X (released, reason)", w.holds("X"), [])
+    else:
+        w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", None)])
+        w.expect("holds of X (released, reason)", w.holds("X"), [(False, None)])
+
+
+def _move_out_x(w, a_won, b_won):
+    if a_won:
+        w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", "moved"), ("X", None)])
+        w.expect("X out of service (reason)", w.out_of_service(w.t.beds["X"]), None)
+    else:
+        w.expect("stays of r0 (bed, end_reason)", w.stays("r0"), [("A", None)])
+        w.expect("state of X", w.state("X"), "out")
+
+
+def _two_moved_to_one_bed(w, a_won, b_won):
+    moved, stayed = ("r0", "r3") if a_won else ("r3", "r0")
+    came_from = {"r0": "A", "r3": "Y"}
+    w.expect(f"stays of {moved} (bed, end_reason)", w.stays(moved), [(came_from[moved], "moved"), ("X", None)])
+    w.expect(f"stays of {stayed} (bed, end_reason)", w.stays(stayed), [(came_from[stayed], None)])
+    w.expect("occupants of X", w.occupants("X"), [moved])
+
+
+def _in_service_hold(w, a_won, b_won):
+    w.expect("A out of service (reason)", w.out_of_service(w.t.beds["A"]), None)
+    w.expect("state of A", w.state("A"), "held" if b_won else "free")
+    w.expect("holds of A (released, reason)", w.holds("A"), [(False, None)] if b_won else [])
+
+
 PAIRS = [
     # a free bed
     Pair("free", Act("check_in"), Act("check_in"), True, _free_check_in_check_in),
@@ -651,9 +762,28 @@ PAIRS = [
     # across two beds of one room: the occupant of A is isolated in place while X is taken or held
     Pair("occupied", Act("isolate_here"), Act("check_in", bed="X"), True, _in_place_check_in),
     Pair("occupied", Act("isolate_here"), Act("hold", bed="X"), True, _in_place_hold),
+    # the bed being freed by a check-out is taken, held or put out of service at once
+    Pair("occupied", Act("check_out"), Act("check_in"), False, _check_out_then_check_in, must_win="a"),
+    Pair("occupied", Act("check_out"), Act("hold"), False, _check_out_then_hold, must_win="a"),
+    Pair("occupied", Act("check_out"), Act("out"), False, _check_out_then_out, must_win="a"),
+    # the bed a move goes to is held or put out of service meanwhile; two occupants moved to one free bed
+    Pair("occupied", Act("move", to="X"), Act("hold", bed="X"), True, _move_hold_x),
+    Pair("occupied", Act("move", to="X"), Act("out", bed="X"), True, _move_out_x),
+    Pair("two_occupied", Act("move", to="X"), Act("move", bed="Y", to="X"), True, _two_moved_to_one_bed),
+    # back in service while it is held
+    Pair("out", Act("in_service"), Act("hold"), False, _in_service_hold, must_win="a"),
+    # A's occupant's isolation ends while X's occupant is isolated into that room (the room made first)
+    Pair("isolated_other", Act("end_isolation"), Act("isolate", bed="X"), False, _isolated_end_isolate_other,
+         must_win="a", iso_first=True),
+    # undo (by the manager, who did it in the start state) against what the freed bed or room is used for
+    Pair("checked_out", Act("check_in"), Act("undo_check_out"), True, _undo_check_out_check_in),
+    Pair("isolation_ended", Act("isolate", bed="X"), Act("undo_end_isolation"), True, _undo_end_isolation_isolate,
+         iso_first=True),
 ]
 
-START_STATE = {"free": "free", "held": "held", "out": "out", "occupied": "occupied", "isolated": "occupied"}
+START_STATE = {"free": "free", "held": "held", "out": "out", "occupied": "occupied", "isolated": "occupied",
+               "isolated_other": "occupied", "isolation_ended": "occupied", "two_occupied": "occupied",
+               "checked_out": "free"}
 
 
 # --- setting the scene over HTTP ---------------------------------------------------------------
@@ -693,13 +823,20 @@ def build_trials(manager: Browser, pair: Pair, trials: int, staff: list[int]) ->
     join_shelter(staff, shelter_id)
     setup = f"/shelters/{shelter_id}"
     dorms = [f"Dorm{n:03d}" for n in range(trials)] if pair.own_rooms() else ["Dorm"]
-    for dorm in dorms:
-        _setup_post(manager, setup, {"action": "room", "room-name": dorm, "room-kind": "regular",
-                                     "room-room_group": ""}, f"add the room {dorm}")
+
+    def add_dorms():
+        for dorm in dorms:
+            _setup_post(manager, setup, {"action": "room", "room-name": dorm, "room-kind": "regular",
+                                         "room-room_group": ""}, f"add the room {dorm}")
+
+    if not pair.iso_first:
+        add_dorms()
     for n in range(trials):
         if pair.needs_room():
             _setup_post(manager, setup, {"action": "room", "room-name": f"Iso{n:03d}", "room-kind": "isolation",
                                          "room-room_group": ""}, f"add isolation room {n}")
+    if pair.iso_first:
+        add_dorms()
     rooms = dict(_rows("SELECT name, id FROM rooms WHERE shelter_id = :s", s=shelter_id))
     db.session.rollback()
     wanted_rooms = set(dorms) | ({f"Iso{n:03d}" for n in range(trials)} if pair.needs_room() else set())
@@ -728,24 +865,37 @@ def build_trials(manager: Browser, pair: Pair, trials: int, staff: list[int]) ->
             n=n, beds={role: beds[label] for role, label in labels.items()}, labels=labels,
             residents={role: residents[f"{code}-{n:03d}-{role}"] for role in pair.resident_roles()},
             room=(rooms[f"Iso{n:03d}"] if pair.needs_room()
-                  else rooms[dorms[n]] if pair.own_rooms() else None)))
+                  else rooms[dorms[n]] if pair.own_rooms() else None),
+            shelter=shelter_id))
+    if pair.iso_first:
+        assert all(t.room < rooms[dorm] for t in result for dorm in dorms), "setup: isolation rooms made first"
     return result
 
 
 def set_start(manager: Browser, pair: Pair, trial: Trial) -> None:
     """Bring bed A into the pair's start state with the bed actions themselves, one after the other."""
-    steps = {"free": [], "held": [Act("hold")], "out": [Act("out")], "occupied": [Act("check_in")],
-             "isolated": [Act("check_in"), Act("isolate")]}[pair.start]
-    for act in steps:
-        path, fields = act.request(trial, "r0")
+    second = SECOND_OCCUPANT.get(pair.start)
+    steps = {"free": [], "held": [(Act("hold"), "r0")], "out": [(Act("out"), "r0")],
+             "occupied": [(Act("check_in"), "r0")],
+             "isolated": [(Act("check_in"), "r0"), (Act("isolate"), "r0")],
+             "isolated_other": [(Act("check_in"), "r0"), (Act("isolate"), "r0"), (Act("check_in", bed="X"), "r3")],
+             "isolation_ended": [(Act("check_in"), "r0"), (Act("isolate"), "r0"), (Act("end_isolation"), "r0"),
+                                 (Act("check_in", bed="X"), "r3")],
+             "two_occupied": [(Act("check_in"), "r0"), (Act("check_in", bed="Y"), "r3")],
+             "checked_out": [(Act("check_in"), "r0"), (Act("check_out"), "r0")]}[pair.start]
+    for act, resident in steps:
+        path, fields = act.request(trial, resident)
         answer = manager.post(path, fields)
         assert answer.status == 200, (f"[{pair.id}] trial {trial.n}: setting the start state, {act} answered "
                                       f"{answer.status}\n{answer.body[-3000:]}")
     w = World(trial)
     try:
         assert w.state("A") == START_STATE[pair.start], f"[{pair.id}] trial {trial.n}: start state\n{w.describe()}"
-        if pair.start == "isolated":
-            assert w.isolations("r0") == [(True, True)], f"[{pair.id}] trial {trial.n}: start\n{w.describe()}"
+        if pair.start in ("isolated", "isolated_other", "isolation_ended"):
+            wanted = [(True, pair.start != "isolation_ended")]
+            assert w.isolations("r0") == wanted, f"[{pair.id}] trial {trial.n}: start\n{w.describe()}"
+        if second:
+            assert w.occupants(second) == ["r3"], f"[{pair.id}] trial {trial.n}: start\n{w.describe()}"
     finally:
         w.close()
 
@@ -784,7 +934,8 @@ TAG_RE = re.compile(r"<[^>]+>")
 
 
 def check_refusal(w: World, side: str, act: Act, answer: Answer, allowed_states: set[str]) -> None:
-    """A 409 says why (an alert) and shows the bed's panel: its label and its state as it now is."""
+    """A 409 says why (an alert) and shows the bed's panel (for an undo, the board): its label and its state
+    as it now is."""
     body, label = answer.body, w.t.labels[act.bed]
     alert = ALERT_RE.search(body)
     message = TAG_RE.sub("", alert.group(2)).strip() if alert else ""
@@ -793,6 +944,13 @@ def check_refusal(w: World, side: str, act: Act, answer: Answer, allowed_states:
                   f"{body[:1500]!r}")
     if label not in body:
         w.problem(f"the 409 to {side} ({act}) does not show the bed's label {label!r}: {body[:1500]!r}")
+    if act.kind.startswith("undo_"):  # answered from the board: the bed's tile carries its state
+        tile = re.search(r'<a\b[^>]*\bid="bed-' + str(w.t.beds[act.bed]) + r'"[^>]*>', body)
+        shown_states = set(re.findall(r"\bbed-(\w+)\b", tile.group(0))) if tile else set()
+        if not shown_states & allowed_states:
+            w.problem(f"the 409 to {side} ({act}) shows the bed's tile as {tile.group(0) if tile else None!r}, "
+                      f"expected one of {sorted(allowed_states)} (message {message!r})")
+        return
     found = STATE_RE.search(body)
     shown = found.group(1) if found else None
     wanted = sorted(STATE_TEXT[s] for s in allowed_states)
@@ -833,6 +991,11 @@ def judge(pair: Pair, trial: Trial, a: Answer, b: Answer, actors: dict[int, str]
         if expected_ok:
             pair.final(w, a_won, b_won)
         for side, act, answer in (("A", pair.a, a), ("B", pair.b, b)):
+            if answer.status == 409 and refusal_message(answer) == LOST_RACE:
+                # What the app answers when the database aborts a transaction (a deadlock) or a unique index
+                # refuses a row: the locks, taken in one order, should have made the loser see why instead.
+                w.problem(f"{side} ({act}) lost to the database, not to the rules (a deadlock or a constraint "
+                          f"caught what the locks should have): {LOST_RACE!r}")
             if answer.status == 409:
                 allowed = {w.state(act.bed)}
                 if not pair.exclusive:  # refused before the other action changed the bed, or after
