@@ -1,4 +1,4 @@
-"""Rendering helpers and the one action path every POST goes through."""
+"""The one action path every POST goes through, and the answers it ends in (303, htmx redirect)."""
 from __future__ import annotations
 
 from typing import Callable
